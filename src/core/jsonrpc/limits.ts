@@ -1,0 +1,26 @@
+/** Named limits of one JSON-RPC connection, with their defaults. Every queue and wait here has one. */
+export interface ConnectionLimits {
+  /** Largest single message accepted from the peer, in bytes. */
+  messageBytesMax: number
+  /** Deepest nesting of arrays and objects accepted in one message. */
+  depthMax: number
+  /** Bytes queued for the peer (not yet taken by the kernel) before the connection is closed as stuck. */
+  backlogBytesMax: number
+  /** Idle time after which an "echo" probe is sent, and again after which the peer is dropped; 0 disables. */
+  probeIntervalMs: number
+  /** Requests this side sent that may await a reply at once. */
+  outstandingRequestsMax: number
+}
+
+/**
+ * Defaults. messageBytesMax is generous because a full database snapshot is one message; depthMax follows
+ * the OVS JSON parser's nesting limit of 1000. The probe interval matches ovsdb-server's 5 s default for
+ * remotes that have one (ovsdb-server(1) --remote, Manager inactivity_probe).
+ */
+export const defaultConnectionLimits: ConnectionLimits = {
+  messageBytesMax: 256 * 1024 * 1024,
+  depthMax: 1000,
+  backlogBytesMax: 512 * 1024 * 1024,
+  probeIntervalMs: 5000,
+  outstandingRequestsMax: 65536,
+}
