@@ -1,0 +1,130 @@
+/**
+ * DigestIndex: the digest set of one monitored shape (a set of tables under one condition), kept up to date
+ * per commit. Each change costs O(k): the row's old digest leaves and its new digest enters a large partitioned
+ * IBLT, the strata estimator and the set summary, so a reconnecting peer gets an estimator at once and a table
+ * of any size dividing its own by folding (O(cells), no pass over the rows). The index also maps rows to digests
+ * and back, so a peer's request by digest can be answered with rows.
+ */
+import {digestHex} from './row-digest.js'
+import {Iblt} from './iblt.js'
+import type {Digest} from './siphash.js'
+import {defaultStrataShape, StrataEstimator, type StrataShape} from './strata.js'
+import {emptySummary, type SetSummary, updateSummary} from './summary.js'
+
+/** Sizes of an index; both sides of an exchange should use the same ones. */
+export interface DigestIndexOptions {
+  /** Hash functions of the IBLT (3 or 4). */
+  readonly k: number
+  /** Cells per sub-table of the maintained IBLT: the largest table this side can send or decode. */
+  readonly subCellsMax: number
+  /** Shape of the strata estimator. */
+  readonly strata: StrataShape
+}
+
+/**
+ * Defaults: k = 4 (k = 3 leaves ~1% of tables unpeelable at any size, k = 4 peels at ≥ 1.6 cells per difference;
+ * bench/digest-coding.ts) and 4 × 2520 cells: 161 KiB in memory per index, enough for ~6k differences. 2520 =
+ * 2^3·3^2·5·7 has 48 divisors, so the table sent can be cut close to the size needed.
+ */
+export const defaultDigestIndexOptions: DigestIndexOptions = {k: 4, subCellsMax: 2520, strata: defaultStrataShape}
+
+/** The digests of a set of rows, keyed by the caller's row id (e.g. table name and UUID). */
+export class DigestIndex {
+  readonly options: DigestIndexOptions
+  private readonly table: Iblt
+  private readonly estimatorLive: StrataEstimator
+  private readonly summaryLive: SetSummary = emptySummary()
+  private readonly digestByRow = new Map<string, Digest>()
+  private readonly rowByDigest = new Map<string, string>()
+  // Rows whose digest equals another row's (a 64-bit collision, or rows planted by someone who knows the salt).
+  private readonly collided = new Map<string, string[]>()
+  private collidedRows = 0
+
+  constructor(options: Partial<DigestIndexOptions> = {}) {
+    this.options = {...defaultDigestIndexOptions, ...options}
+    this.table = new Iblt(this.options.k, this.options.subCellsMax)
+    this.estimatorLive = new StrataEstimator(this.options.strata)
+  }
+
+  /** Rows in the set. */
+  get size(): number {
+    return this.digestByRow.size
+  }
+
+  /** Rows whose digest collides with another row's; while non-zero, reconciliation must use a snapshot. */
+  get collisions(): number {
+    return this.collidedRows
+  }
+
+  /** Sets the digest of a row, inserting it or replacing its previous digest. */
+  set(rowId: string, digest: Digest): void {
+    const old = this.digestByRow.get(rowId)
+    if (old !== undefined) {
+      if (old.hi === digest.hi && old.lo === digest.lo) return
+      this.delete(rowId)
+    }
+    this.digestByRow.set(rowId, digest)
+    const key = digestHex(digest)
+    const holder = this.rowByDigest.get(key)
+    if (holder === undefined) this.rowByDigest.set(key, rowId)
+    else {
+      this.collided.set(key, [...(this.collided.get(key) ?? []), rowId])
+      this.collidedRows++
+    }
+    this.apply(digest, 1)
+  }
+
+  /** Removes a row; returns false when it was not in the set. */
+  delete(rowId: string): boolean {
+    const digest = this.digestByRow.get(rowId)
+    if (digest === undefined) return false
+    this.digestByRow.delete(rowId)
+    const key = digestHex(digest)
+    const others = this.collided.get(key)
+    if (others !== undefined) {
+      this.collidedRows--
+      const rest = others.filter((id) => id !== rowId)
+      if (this.rowByDigest.get(key) === rowId) this.rowByDigest.set(key, rest.shift()!)
+      if (rest.length === 0) this.collided.delete(key)
+      else this.collided.set(key, rest)
+    } else this.rowByDigest.delete(key)
+    this.apply(digest, -1)
+    return true
+  }
+
+  private apply(digest: Digest, sign: 1 | -1): void {
+    this.table.update(digest.hi, digest.lo, sign)
+    this.estimatorLive.update(digest.hi, digest.lo, sign)
+    updateSummary(this.summaryLive, digest.hi, digest.lo, sign)
+  }
+
+  /** The digest of a row, if it is in the set. */
+  digestOf(rowId: string): Digest | undefined {
+    return this.digestByRow.get(rowId)
+  }
+
+  /** The row holding a digest, if any. */
+  rowOf(digest: Digest): string | undefined {
+    return this.rowByDigest.get(digestHex(digest))
+  }
+
+  /** Every row id in the set. */
+  rows(): IterableIterator<string> {
+    return this.digestByRow.keys()
+  }
+
+  /** A copy of the set summary. */
+  summary(): SetSummary {
+    return {...this.summaryLive}
+  }
+
+  /** A copy of the strata estimator. */
+  estimator(): StrataEstimator {
+    return this.estimatorLive.clone()
+  }
+
+  /** The set as a fresh IBLT of `subCells` cells per sub-table, which must divide subCellsMax. */
+  tableOf(subCells: number): Iblt {
+    return this.table.fold(subCells)
+  }
+}
