@@ -15,11 +15,22 @@ export class RpcError extends Error {
   }
 }
 
-/** The connection closed before the reply came, or a request timed out. */
+/** The connection closed before the reply came. */
 export class ConnectionClosedError extends Error {
   constructor(message: string) {
     super(message)
     this.name = 'ConnectionClosedError'
+  }
+}
+
+/** No reply came within the request's timeout. */
+export class RequestTimeoutError extends Error {
+  constructor(
+    message: string,
+    readonly timeoutMs: number,
+  ) {
+    super(message)
+    this.name = 'RequestTimeoutError'
   }
 }
 
@@ -117,7 +128,7 @@ export class JsonRpcConnection {
       if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
         entry.timer = setTimeout(() => {
           this.pending.delete(id)
-          reject(new ConnectionClosedError(`Request "${method}" on "${this.name}" timed out after ${opts.timeoutMs} ms`))
+          reject(new RequestTimeoutError(`Request "${method}" on "${this.name}": no reply after ${opts.timeoutMs} ms`, opts.timeoutMs!))
         }, opts.timeoutMs)
       }
       this.pending.set(id, entry)
@@ -135,9 +146,9 @@ export class JsonRpcConnection {
     this.send(JSON.stringify({id, result, error: null}))
   }
 
-  /** Replies to request `id` with an error object. */
+  /** Replies to request `id` with an error; like ovsdb-server, an error reply carries no "result" member. */
   respondError(id: unknown, error: unknown): void {
-    this.send(JSON.stringify({id, result: null, error}))
+    this.send(JSON.stringify({id, error}))
   }
 
   /** Queues already-serialized message bytes (shared between clients by monitors). */

@@ -87,7 +87,7 @@ export interface Listener {
 export async function listen(remote: Remote, onConnection: (socket: net.Socket) => void): Promise<Listener> {
   if (!isPassive(remote)) throw new RemoteError(`Cannot listen on "${remote.text}": not a passive remote (punix: or ptcp:)`)
   const server = net.createServer({noDelay: true}, onConnection)
-  if (remote.kind === 'punix') {
+  if ('path' in remote) {
     // ovsdb-server replaces a stale socket file left by a previous run.
     try {
       if (fs.statSync(remote.path).isSocket()) fs.unlinkSync(remote.path)
@@ -95,7 +95,7 @@ export async function listen(remote: Remote, onConnection: (socket: net.Socket) 
   }
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new RemoteError(`Cannot listen on "${remote.text}": ${err.message}`)))
-    if (remote.kind === 'punix') server.listen(remote.path, resolve)
+    if ('path' in remote) server.listen(remote.path, resolve)
     else server.listen(remote.port, remote.host, resolve)
   })
   const address = server.address()
@@ -106,7 +106,7 @@ export async function listen(remote: Remote, onConnection: (socket: net.Socket) 
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())
-        if (remote.kind === 'punix') fs.rmSync(remote.path, {force: true})
+        if ('path' in remote) fs.rmSync(remote.path, {force: true})
       }),
   }
 }
@@ -115,7 +115,7 @@ export async function listen(remote: Remote, onConnection: (socket: net.Socket) 
 export function connectSocket(remote: Remote, timeoutMs: number): Promise<net.Socket> {
   if (isPassive(remote)) throw new RemoteError(`Cannot connect to "${remote.text}": a passive remote only listens`)
   return new Promise((resolve, reject) => {
-    const socket = remote.kind === 'unix' ? net.connect(remote.path) : net.connect(remote.port, remote.host)
+    const socket = 'path' in remote ? net.connect(remote.path) : net.connect(remote.port, remote.host)
     const timer = setTimeout(() => {
       socket.destroy()
       reject(new RemoteError(`Cannot connect to "${remote.text}": no answer after ${timeoutMs} ms`))

@@ -1,0 +1,114 @@
+import path from 'node:path'
+import {Args, Flags} from '@oclif/core'
+import {OvnctlCommand} from '../core/cli/command.js'
+import {failedError, usageError} from '../core/cli/exit.js'
+import {daemonFlags} from '../core/cli/flags.js'
+import {registerServerCommands} from '../core/server/control-commands.js'
+import {ControlServer} from '../core/server/control.js'
+import {HostedDb} from '../core/server/hosted-db.js'
+import {OvsdbServer} from '../core/server/server.js'
+import {FileCommitLog, openDatabaseFile} from '../core/server/standalone.js'
+
+/** `ovnctl db-serve`: an OVSDB server, as `ovsdb-server` is run. */
+export default class DbServe extends OvnctlCommand<typeof DbServe> {
+  static override summary = 'Serve OVSDB databases to OVS and OVN clients, as ovsdb-server does.'
+  static override description = `Serves each standalone database FILE (made by "ovnctl db-create" or "ovsdb-tool create") over \
+the OVSDB protocol (RFC 7047 and the extensions of ovsdb-server(7)), on every --remote. Clients such as ovsdb-client, \
+ovn-nbctl, ovn-sbctl, ovn-northd, ovn-controller and the OVS IDLs connect to it as to ovsdb-server.
+
+Every commit is written to its file before it is acknowledged; commits marked durable are also synced to disk. \
+A torn or corrupt tail found at start is dropped and logged. The file is compacted automatically as it grows, and \
+on demand with "ovs-appctl -t SOCKET ovsdb-server/compact".
+
+Remotes take the forms of ovsdb-server(1): punix:FILE and ptcp:PORT[:IP] listen; unix:FILE and tcp:IP:PORT connect \
+out (and reconnect); db:DB,TABLE,COLUMN reads more remotes from the database itself and follows its changes \
+(OVN's NB_Global/SB_Global "connections" and their Connection rows).`
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --remote=punix:/var/run/ovn/ovnnb_db.sock --remote=ptcp:6641:127.0.0.1 ovnnb_db.db',
+    '<%= config.bin %> <%= command.id %> --remote=db:OVN_Southbound,SB_Global,connections --detach --pidfile=sb.pid --log-file=sb.log ovnsb_db.db',
+  ]
+
+  static override strict = false
+
+  static override args = {
+    file: Args.string({description: 'A standalone database file to serve (one or more).', required: true}),
+  }
+
+  static override flags = {
+    remote: Flags.string({
+      summary: 'Serve clients on REMOTE: punix:FILE, ptcp:PORT[:IP], unix:FILE, tcp:IP:PORT or db:DB,TABLE,COLUMN (repeatable).',
+      helpValue: 'REMOTE',
+      multiple: true,
+      default: [],
+    }),
+    unixctl: Flags.string({
+      summary: 'Control socket for ovs-appctl and ovnctl (default: ovnctl-db-serve.PID.ctl in the run directory).',
+      helpValue: 'SOCKET',
+    }),
+    'history-txns': Flags.integer({
+      summary: 'Commits kept so that monitor_cond_since clients resume without a full resend.',
+      default: 1000,
+      min: 0,
+    }),
+    'no-compact': Flags.boolean({summary: 'Never compact the database files automatically (ovsdb-server/compact still works).'}),
+    'read-only': Flags.boolean({summary: 'Refuse every write, as a backup server does.'}),
+    ...daemonFlags,
+  }
+
+  async run(): Promise<void> {
+    const files = (await this.parse(DbServe)).argv as string[]
+    if (files.length === 0) throw usageError('Missing database FILE: name at least one database file to serve')
+    const daemon = await this.startDaemon()
+    const log = daemon.logger.module('db_serve')
+    const server = new OvsdbServer({
+      dbLimits: {historyTxnsMax: this.flags['history-txns']},
+      log: (level, message) => daemon.logger.log('ovsdb_server', level, message),
+    })
+    this.onShutdown(() => server.close())
+    for (const file of files) await this.serveFile(server, file, log)
+    try {
+      await server.remotes.configure(this.flags.remote)
+    } catch (err) {
+      throw usageError((err as Error).message)
+    }
+    const control = new ControlServer()
+    registerServerCommands(control, server, () => void this.shutdown.stop('SIGTERM'))
+    const ctlPath = this.flags.unixctl ?? path.join(runDirectory(), `ovnctl-db-serve.${process.pid}.ctl`)
+    await control.listen(path.resolve(ctlPath))
+    this.onShutdown(() => control.close())
+    log.info(`serving ${files.length} database(s) on ${server.remotes.list().join(', ') || 'no remote'}; control socket ${ctlPath}`)
+    daemon.ready()
+    // Serve until SIGTERM, SIGINT or "ovs-appctl exit": Shutdown runs the hooks above and exits.
+    await new Promise<never>(() => {})
+  }
+
+  private async serveFile(server: OvsdbServer, file: string, log: {info(m: string): void; warn(m: string): void}): Promise<void> {
+    let opened
+    try {
+      opened = await openDatabaseFile(file)
+    } catch (err) {
+      throw failedError(`Cannot serve "${file}": ${(err as Error).message}`)
+    }
+    if (opened.dropped) {
+      log.warn(`${file}: dropped ${opened.dropped.bytes} bytes at offset ${opened.dropped.offset} (${opened.dropped.reason}); kept ${opened.records} records`)
+    }
+    const name = opened.db.schema.name
+    let hosted: HostedDb | null = null
+    const commitLog = new FileCommitLog(opened.file, () => hosted!.db, (level, m) => (level === 'WARN' ? log.warn(m) : log.info(m)))
+    commitLog.autoCompact = !this.flags['no-compact']
+    hosted = new HostedDb(name, opened.db, commitLog, server.dbLimits)
+    try {
+      server.addDatabase(hosted)
+    } catch (err) {
+      throw usageError((err as Error).message)
+    }
+    if (this.flags['read-only']) server.setReadOnly(name, true)
+    log.info(`${file}: serving database "${name}" (${opened.records} records replayed)`)
+  }
+}
+
+/** Where OVS daemons keep sockets and pidfiles: $OVS_RUNDIR, else /var/run/openvswitch (ovsdb-server(1)). */
+function runDirectory(): string {
+  return process.env.OVS_RUNDIR ?? '/var/run/openvswitch'
+}

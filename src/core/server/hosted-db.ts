@@ -1,0 +1,205 @@
+/**
+ * One database served by db-serve: the in-memory database, its durable log, the order in which transactions
+ * commit and are answered, the monitors that watch it, the transactions blocked in "wait", and the recent
+ * history that monitor_cond_since resumes from.
+ */
+import {
+  type Changes,
+  type Database,
+  type DatabaseSchema,
+  executeTransaction,
+  type TxnEnv,
+  type TxnOutcome,
+} from '../ovsdb/index.js'
+import type {Monitor} from './monitor.js'
+
+/** The durable side of a database: where committed transactions go. */
+export interface CommitLog {
+  /** Writes one committed transaction; resolves once written (and synced to disk when `durable`). */
+  append(changes: Changes, meta: {durable: boolean; comment?: string; dateMs: number}): Promise<void>
+  /** Rewrites the log as one snapshot of `db`. */
+  compact(db: Database): Promise<void>
+  /** Log size figures for memory/show and automatic compaction. */
+  stats(): Record<string, number>
+  close(): Promise<void>
+}
+
+/** The zero UUID: "no transaction" in monitor_cond_since (ovsdb-server(7) §4.1.15). */
+export const zeroUuid = '00000000-0000-0000-0000-000000000000'
+
+/** Named bounds of a hosted database. */
+export interface HostedDbLimits {
+  /** Commits kept for monitor_cond_since resumption. */
+  historyTxnsMax: number
+}
+
+/** One entry of the history kept for monitor_cond_since. */
+export interface HistoryEntry {
+  readonly txnId: string
+  readonly changes: Changes
+}
+
+/** A transaction waiting in a "wait" operation until the database changes or its timeout passes. */
+interface Blocked {
+  ops: unknown[]
+  env: TxnEnv
+  readOnly: boolean
+  deadline: number
+  timer: NodeJS.Timeout | null
+  done(outcome: Exclude<TxnOutcome, {kind: 'blocked'}>): void
+}
+
+/** Model of a database as _Server reports it. */
+export type DbModel = 'standalone' | 'clustered' | 'relay'
+
+/** A database hosted by the server. */
+export class HostedDb {
+  readonly monitors = new Set<Monitor>()
+  readonly history: HistoryEntry[] = []
+  lastTxnId = zeroUuid
+  private tail: Promise<void> = Promise.resolve()
+  private readonly blocked = new Set<Blocked>()
+  private fatal: ((err: Error) => void) | null = null
+  private readonly commitListeners: ((changes: Changes) => void)[] = []
+
+  constructor(
+    readonly name: string,
+    public db: Database,
+    readonly log: CommitLog | null,
+    readonly limits: HostedDbLimits,
+    readonly model: DbModel = 'standalone',
+    private readonly newUuid: () => string = () => crypto.randomUUID(),
+  ) {}
+
+  /** The schema being served. */
+  get schema(): DatabaseSchema {
+    return this.db.schema
+  }
+
+  /** Calls `handler` when the log cannot be written: memory and disk have diverged and the process must stop. */
+  onFatal(handler: (err: Error) => void): void {
+    this.fatal = handler
+  }
+
+  /** Calls `listener` after every commit has been published to the monitors. */
+  onCommit(listener: (changes: Changes) => void): void {
+    this.commitListeners.push(listener)
+  }
+
+  /** Number of transactions blocked in "wait". */
+  get blockedCount(): number {
+    return this.blocked.size
+  }
+
+  /**
+   * Runs a transaction. `reply` is called with the outcome once every earlier commit is durable and after the
+   * monitors have been told about this one, so that a client's own updates reach it before its reply.
+   */
+  transact(ops: unknown[], env: TxnEnv, opts: {readOnly?: boolean}, reply: (outcome: TxnOutcome) => void): {cancel(): boolean} {
+    const outcome = executeTransaction(this.db, ops, env, {readOnly: opts.readOnly})
+    if (outcome.kind !== 'blocked') {
+      this.finish(outcome, reply)
+      return {cancel: () => false}
+    }
+    const entry: Blocked = {
+      ops,
+      env,
+      readOnly: opts.readOnly ?? false,
+      deadline: Date.now() + outcome.timeoutMs,
+      timer: null,
+      done: (o) => this.finish(o, reply),
+    }
+    if (Number.isFinite(outcome.timeoutMs)) {
+      entry.timer = setTimeout(() => this.timeOut(entry), outcome.timeoutMs)
+    }
+    this.blocked.add(entry)
+    return {
+      cancel: () => {
+        if (!this.blocked.delete(entry)) return false
+        if (entry.timer) clearTimeout(entry.timer)
+        return true
+      },
+    }
+  }
+
+  private timeOut(entry: Blocked): void {
+    if (!this.blocked.delete(entry)) return
+    const outcome = executeTransaction(this.db, entry.ops, entry.env, {readOnly: entry.readOnly, waitTimedOut: true})
+    if (outcome.kind === 'blocked') throw new Error('assertion failed: a transaction whose waits timed out blocked again')
+    entry.done(outcome)
+  }
+
+  private finish(outcome: Exclude<TxnOutcome, {kind: 'blocked'}>, reply: (outcome: TxnOutcome) => void): void {
+    const changes = outcome.kind === 'committed' ? outcome.changes : null
+    if (changes === null || changes.size === 0) {
+      // Answer after every earlier commit is durable, so that nobody reads what could still be lost.
+      this.tail.then(() => reply(outcome))
+      if (outcome.kind === 'committed' && outcome.durable && this.log) {
+        // A durable commit with nothing to write still promises that earlier commits are synced.
+        this.tail = this.tail.then(() => this.log!.append(new Map(), {durable: true, dateMs: Date.now()}))
+      }
+      return
+    }
+    this.db.commit(changes)
+    const txnId = this.newUuid()
+    const written = this.log
+      ? this.log.append(changes, {durable: outcome.durable, comment: outcome.comment, dateMs: Date.now()})
+      : Promise.resolve()
+    this.tail = this.tail.then(() => written)
+    this.tail.then(
+      () => {
+        this.publish(changes, txnId)
+        reply(outcome)
+      },
+      (err: Error) => this.fatal?.(err),
+    )
+    this.retryBlocked()
+  }
+
+  /** Records a commit in the history and tells every monitor. */
+  private publish(changes: Changes, txnId: string): void {
+    this.lastTxnId = txnId
+    this.history.push({txnId, changes})
+    if (this.history.length > this.limits.historyTxnsMax) this.history.shift()
+    for (const monitor of this.monitors) monitor.notifyCommit(changes, txnId)
+    for (const listener of this.commitListeners) listener(changes)
+  }
+
+  /** Commits made after `txnId`, or null when the history does not reach back that far. */
+  historySince(txnId: string): HistoryEntry[] | null {
+    if (txnId === this.lastTxnId && txnId !== zeroUuid) return []
+    const at = this.history.findIndex((h) => h.txnId === txnId)
+    return at < 0 ? null : this.history.slice(at + 1)
+  }
+
+  /** Re-runs blocked transactions after a commit; those whose wait now holds complete. */
+  private retryBlocked(): void {
+    for (const entry of [...this.blocked]) {
+      const outcome = executeTransaction(this.db, entry.ops, entry.env, {readOnly: entry.readOnly})
+      if (outcome.kind === 'blocked') continue
+      this.blocked.delete(entry)
+      if (entry.timer) clearTimeout(entry.timer)
+      entry.done(outcome)
+    }
+  }
+
+  /** Waits until every commit so far is written. */
+  settled(): Promise<void> {
+    return this.tail
+  }
+
+  /** Compacts the log now. */
+  async compact(): Promise<void> {
+    if (this.log === null) return
+    await this.tail
+    await this.log.compact(this.db)
+  }
+
+  /** Cancels blocked transactions and closes the log. */
+  async close(): Promise<void> {
+    for (const entry of this.blocked) if (entry.timer) clearTimeout(entry.timer)
+    this.blocked.clear()
+    await this.tail.catch(() => {})
+    await this.log?.close()
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * The OVSDB server: hosted databases (plus the _Server database that describes them), listening remotes,
+ * client sessions and the lock table.
+ */
+import {randomUUID} from 'node:crypto'
+import type net from 'node:net'
+import {JsonRpcConnection, type ConnectionLimits, type Listener, listen, parseRemote} from '../jsonrpc/index.js'
+import {Database, DatabaseSchema, type Row} from '../ovsdb/index.js'
+import {HostedDb, type HostedDbLimits} from './hosted-db.js'
+import {LockTable} from './locks.js'
+import {RemoteManager} from './remotes.js'
+import {Session} from './session.js'
+
+/**
+ * The _Server database of ovsdb-server(5): one Database row per hosted database. The schema is the one OVS
+ * 3.1 reports for "_Server" (get_schema), version 1.2.0.
+ */
+export const serverSchemaJSON = {
+  name: '_Server',
+  version: '1.2.0',
+  tables: {
+    Database: {
+      columns: {
+        name: {type: 'string'},
+        model: {type: {key: {type: 'string', enum: ['set', ['clustered', 'relay', 'standalone']]}}},
+        connected: {type: 'boolean'},
+        leader: {type: 'boolean'},
+        schema: {type: {key: 'string', min: 0}},
+        sid: {type: {key: 'uuid', min: 0}},
+        cid: {type: {key: 'uuid', min: 0}},
+        index: {type: {key: 'integer', min: 0}},
+      },
+      isRoot: true,
+    },
+  },
+}
+
+/** Log levels of the server's structured log lines. */
+export type LogLevel = 'DBG' | 'INFO' | 'WARN' | 'ERR'
+
+/** Options of a server. */
+export interface ServerOptions {
+  limits?: Partial<ConnectionLimits>
+  dbLimits?: Partial<HostedDbLimits>
+  log?: (level: LogLevel, message: string) => void
+}
+
+/** Default bounds of a hosted database: history kept for monitor_cond_since. */
+export const defaultHostedDbLimits: HostedDbLimits = {historyTxnsMax: 1000}
+
+/** Cluster state _Server reports for a database (standalone databases are always connected leaders). */
+export interface DbStatus {
+  connected: boolean
+  leader: boolean
+  cid?: string
+  sid?: string
+  index?: number
+}
+
+/** A running OVSDB server. */
+export class OvsdbServer {
+  readonly serverId = randomUUID()
+  /** Version reported by the "version" control command. */
+  readonly version = '0.1.0'
+  readonly locks = new LockTable()
+  readonly sessions = new Set<Session>()
+  readonly dbLimits: HostedDbLimits
+  private readonly dbs = new Map<string, HostedDb>()
+  readonly remotes = new RemoteManager(this)
+  private nextSessionNumber = 0
+  private readonly serverDb: HostedDb
+  private readonly readOnlyDbs = new Set<string>()
+  private readonly logFn: (level: LogLevel, message: string) => void
+
+  constructor(readonly options: ServerOptions = {}) {
+    this.logFn = options.log ?? (() => {})
+    this.dbLimits = {...defaultHostedDbLimits, ...options.dbLimits}
+    const schema = DatabaseSchema.fromJSON(serverSchemaJSON)
+    this.serverDb = new HostedDb('_Server', new Database(schema), null, this.dbLimits)
+    this.dbs.set('_Server', this.serverDb)
+    this.readOnlyDbs.add('_Server')
+    this.describe('_Server', {connected: true, leader: true})
+  }
+
+  /** Writes one structured log line. */
+  log(level: LogLevel, message: string): void {
+    this.logFn(level, message)
+  }
+
+  /** Names of the hosted databases, _Server last as ovsdb-server lists them. */
+  databaseNames(): string[] {
+    const names = [...this.dbs.keys()].filter((n) => n !== '_Server').sort()
+    return [...names, '_Server']
+  }
+
+  /** A hosted database by name. */
+  database(name: string): HostedDb | undefined {
+    return this.dbs.get(name)
+  }
+
+  /** True when clients may not write to `hosted` (the _Server database, or a backup). */
+  isReadOnly(hosted: HostedDb): boolean {
+    return this.readOnlyDbs.has(hosted.name)
+  }
+
+  /** Makes a database refuse or accept client writes. */
+  setReadOnly(name: string, readOnly: boolean): void {
+    if (readOnly) this.readOnlyDbs.add(name)
+    else if (name !== '_Server') this.readOnlyDbs.delete(name)
+  }
+
+  /** Starts serving a database. */
+  addDatabase(hosted: HostedDb, status: DbStatus = {connected: true, leader: true}): void {
+    if (this.dbs.has(hosted.name)) throw new Error(`Cannot serve database "${hosted.name}": a database of that name is already served`)
+    this.dbs.set(hosted.name, hosted)
+    hosted.onFatal((err) => {
+      this.log('ERR', `${hosted.name}: cannot write the database log, stopping: ${err.message}`)
+      process.exit(1)
+    })
+    this.describe(hosted.name, status, hosted)
+    // db:DB,TABLE,COLUMN remotes follow the database (ovsdb-server(1) --remote).
+    hosted.onCommit(() => this.remotes.followDatabase())
+  }
+
+  /** Updates the _Server row of a database (cluster role changes, schema conversion). */
+  describe(name: string, status: DbStatus, hosted?: HostedDb): void {
+    const model = hosted?.model ?? 'standalone'
+    const row: Record<string, unknown> = {
+      name,
+      model,
+      connected: status.connected,
+      leader: status.leader,
+      schema: hosted ? JSON.stringify(hosted.schema.toJSON()) : ['set', []],
+      cid: status.cid ? ['uuid', status.cid] : ['set', []],
+      sid: status.sid ? ['uuid', status.sid] : ['set', []],
+      index: status.index ?? ['set', []],
+    }
+    const where = [['name', '==', name]]
+    const exists = [...this.serverDb.db.table('Database').rows.values()].some((r) => r.columns.name.keys[0] === name)
+    const op = exists ? {op: 'update', table: 'Database', where, row} : {op: 'insert', table: 'Database', row}
+    this.serverDb.transact([op], {newUuid: randomUUID}, {}, (outcome) => {
+      if (outcome.kind === 'failed') this.log('ERR', `cannot update _Server for "${name}": ${JSON.stringify(outcome.results)}`)
+    })
+  }
+
+  /** Listens on a passive remote ("punix:FILE", "ptcp:PORT[:IP]"); returns the listener (for its port). */
+  async listen(remoteText: string): Promise<Listener> {
+    const remote = parseRemote(remoteText)
+    const listener = await listen(remote, (socket) => {
+      const name = remote.kind === 'punix' ? `unix#${this.nextSessionNumber}` : `tcp:${socket.remoteAddress}:${socket.remotePort}`
+      // ovsdb-server does not probe unix-socket clients by default; TCP clients get the 5 s probe.
+      void this.serve(socket, name, remote.kind === 'punix' ? 0 : undefined)
+    })
+    this.log('INFO', `listening on ${remoteText}${listener.port !== null ? ` (port ${listener.port})` : ''}`)
+    return listener
+  }
+
+  /** Serves one connected stream as a client session; resolves when it closes. */
+  serve(socket: net.Socket, name: string, inactivityProbeMs?: number): Promise<void> {
+    this.nextSessionNumber++
+    const limits = {...this.options.limits}
+    if (inactivityProbeMs !== undefined) limits.probeIntervalMs = inactivityProbeMs
+    const conn = new JsonRpcConnection(socket, name, limits)
+    this.sessions.add(new Session(this, conn))
+    return new Promise((resolve) => conn.onClose((reason) => {
+      if (reason !== 'connection closed by peer') this.log('INFO', `${name}: ${reason}`)
+      resolve()
+    }))
+  }
+
+  /** Rows of a table of a hosted database (for db: remotes). */
+  rows(db: string, table: string): Iterable<Row> | undefined {
+    const hosted = this.dbs.get(db)
+    if (hosted === undefined || !hosted.schema.tables.has(table)) return undefined
+    return hosted.db.table(table).rows.values()
+  }
+
+  /** Called by a session when its connection closes. */
+  sessionClosed(session: Session): void {
+    this.sessions.delete(session)
+  }
+
+  /** Stops listening, closes every session and every database log. */
+  async close(): Promise<void> {
+    await this.remotes.close()
+    for (const session of this.sessions) session.conn.close('server is shutting down')
+    for (const hosted of this.dbs.values()) await hosted.close()
+  }
+
+  /** Figures for memory/show. */
+  memoryStats(): Record<string, number> {
+    let monitors = 0
+    let backlog = 0
+    for (const s of this.sessions) {
+      monitors += s.monitors.size
+      backlog += s.conn.backlogBytes
+    }
+    let cells = 0
+    let history = 0
+    for (const hosted of this.dbs.values()) {
+      history += hosted.history.length
+      for (const table of hosted.schema.tables.values()) cells += hosted.db.table(table.name).rows.size * table.columns.size
+    }
+    return {cells, monitors, sessions: this.sessions.size, 'backlog-bytes': backlog, 'history-txns': history, locks: this.locks.size}
+  }
+}

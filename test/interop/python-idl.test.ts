@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict'
+import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
+import path from 'node:path'
+import {createInterface} from 'node:readline'
+import {nbSchema, ok, requireBuild, root, type ServerProcess, startDbServe, tempDir} from './lib.js'
+
+/** The Python IDL helper process, answering one JSON line per command. */
+class PyIdl {
+  private readonly lines: string[] = []
+  private waiting: ((line: string) => void) | null = null
+  constructor(readonly child: ChildProcessWithoutNullStreams) {
+    createInterface({input: child.stdout}).on('line', (line) => {
+      if (this.waiting) {
+        const w = this.waiting
+        this.waiting = null
+        w(line)
+      } else this.lines.push(line)
+    })
+  }
+
+  next(timeoutMs = 15000): Promise<Record<string, unknown>> {
+    const line = this.lines.shift()
+    if (line !== undefined) return Promise.resolve(JSON.parse(line))
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the Python IDL did not answer in time')), timeoutMs)
+      this.waiting = (l) => {
+        clearTimeout(timer)
+        resolve(JSON.parse(l))
+      }
+    })
+  }
+
+  async command(cmd: string): Promise<Record<string, unknown>> {
+    this.child.stdin.write(cmd + '\n')
+    return this.next()
+  }
+}
+
+describe('the Python IDL (module ovs) against db-serve', function () {
+  this.timeout(60000)
+  let tmp: ReturnType<typeof tempDir>
+  let server: ServerProcess
+  let idl: PyIdl
+
+  before(async () => {
+    requireBuild()
+    tmp = tempDir()
+    const db = path.join(tmp.dir, 'nb.db')
+    await ok('ovnctl', ['db-create', db, nbSchema])
+    server = await startDbServe(tmp.dir, [db])
+    const script = path.join(root, 'test', 'interop', 'py', 'idl_track.py')
+    idl = new PyIdl(spawn('/usr/bin/python3', [script, `unix:${server.sock}`, nbSchema]))
+  })
+  after(async () => {
+    idl?.child.kill()
+    await server?.stop()
+    tmp?.cleanup()
+  })
+
+  const transact = (ops: object[]) => ok('ovsdb-client', ['transact', `unix:${server.sock}`, JSON.stringify(['OVN_Northbound', ...ops])])
+
+  it('connects and replicates the table', async () => {
+    assert.deepEqual(await idl.next(), {event: 'connected', ok: true, rows: []})
+  })
+
+  it('tracks rows that other clients insert and delete', async () => {
+    await transact([{op: 'insert', table: 'Logical_Switch', row: {name: 'a'}}, {op: 'insert', table: 'Logical_Switch', row: {name: 'b'}}])
+    assert.deepEqual(await idl.command('wait 2'), {event: 'wait', ok: true, rows: ['a', 'b']})
+    await transact([{op: 'delete', table: 'Logical_Switch', where: [['name', '==', 'a']]}])
+    assert.deepEqual(await idl.command('wait 1'), {event: 'wait', ok: true, rows: ['b']})
+  })
+
+  it('commits its own transaction', async () => {
+    assert.deepEqual(await idl.command('insert c'), {event: 'insert', status: 'success'})
+    assert.deepEqual(await idl.command('dump'), {event: 'dump', rows: ['b', 'c']})
+  })
+
+  it('follows a conditional monitor whose condition changes', async () => {
+    assert.deepEqual(await idl.command('cond b'), {event: 'cond', ok: true, rows: ['b']})
+    assert.deepEqual(await idl.command('cond c'), {event: 'cond', ok: true, rows: ['c']})
+  })
+})
