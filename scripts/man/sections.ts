@@ -1,0 +1,147 @@
+/**
+ * Hand-written sections of the man pages, in roff. The exit status table comes from the code
+ * (src/core/cli/exit.ts) so that the page cannot drift from what the commands do.
+ */
+import {exitCodeMeanings} from '../../src/core/cli/exit.js'
+import {durationMsMax} from '../../src/core/cli/duration.js'
+import {shutdownGraceMs} from '../../src/core/cli/signals.js'
+import {roffText} from './roff.js'
+
+/** EXIT STATUS: one tagged paragraph per code. */
+export function exitStatusSection(): string {
+  const items = exitCodeMeanings.map((m) => `.TP\n.B ${m.code}\n${roffText(m.meaning)}`)
+  return [
+    '.SH "EXIT STATUS"',
+    'Every command exits with one of these codes, with or without \\fB\\-\\-json\\fR:',
+    ...items,
+  ].join('\n')
+}
+
+/** OUTPUT: the contract every command follows (ovnctl(1) only; command pages refer to it). */
+export function outputSection(): string {
+  return String.raw`.SH OUTPUT
+Standard output carries data only.
+Messages for people \(em errors, warnings, logs, progress and prompts \(em go to standard error,
+so that the output of a command can be piped into another.
+.PP
+Commands that print records take these options:
+.TP
+.BR \-f ", " \-\-format =\fIFORMAT\fR
+.RS
+.TP
+.B table
+The default: aligned columns, boxed on a terminal, plain text when piped, laid out as
+.BR ovsdb\-client (1)
+prints tables (a heading line, a line of dashes, columns separated by one space).
+Control characters in values are shown escaped (\fB\en\fR, \fB\ex1b\fR).
+.TP
+.B json
+One JSON document, an array of objects, indented on a terminal and compact when piped.
+.TP
+.B csv
+Fields quoted as RFC 4180 says (fields holding commas, quotes or line breaks are quoted, quotes doubled),
+a heading line first, lines ended by a newline.
+.TP
+.B ndjson
+One compact JSON object per line.
+.RE
+.IP
+Nested arrays and objects appear in table and csv cells as compact JSON.
+.TP
+.B \-\-json
+The same as \fB\-\-format=json\fR.
+.TP
+.BI \-\-columns= COLUMN , ...
+Show these columns, in this order.
+Without it, table, csv and bare output show the command's default columns, and json and ndjson carry every field.
+An unknown column is a usage error (exit status 2).
+.TP
+.B \-\-no\-headings
+Omit the heading line of table and csv output.
+.TP
+.B \-\-bare
+Values only: each value on its own line, a blank line between records, no headings; strings unquoted, the
+items of a list separated by spaces, an object as \fIkey\fB=\fIvalue\fR pairs.
+This is what \fB\-\-bare\fR means to
+.BR ovsdb\-client (1)
+and
+.BR ovn\-nbctl (8).
+.PP
+Colour is used only on a terminal, never when \fBNO_COLOR\fR is set or \fB\-\-no\-color\fR is given.
+Progress is drawn on standard error only when it is a terminal.
+.PP
+Errors are printed on standard error as \fBovnctl:\fR followed by what failed, the values involved in
+quotes, and the detail after a colon, for example
+\fBCannot connect to "unix:/run/ovn/ovnsb_db.sock": connection refused\fR.
+With \fB\-\-json\fR (or \fB\-\-format=json\fR) an error is one line of JSON on standard error,
+and standard output stays for data, as \fBkubectl\fR and \fBetcdctl\fR keep it:
+.PP
+.RS 4
+.nf
+{"error":{"message":"Unknown column \e"x\e": ...","exitCode":2,"kind":"usage"}}
+.fi
+.RE
+.PP
+where \fBkind\fR names the exit status: \fBfailed\fR, \fBusage\fR, \fBdifferences\fR, \fBauth\fR,
+\fBtimeout\fR or \fBinterrupted\fR.
+.PP
+A command that asks for confirmation does so only when standard input, output and error are terminals;
+otherwise it needs \fB\-\-yes\fR and exits with status 2 without it.
+.PP
+Every wait has a \fB\-\-timeout\fR with a default: a number of seconds, or a number with a unit
+(\fB500ms\fR, \fB5s\fR, \fB2m\fR, \fB1h\fR), at most ${durationMsMax / 3_600_000} hours.
+When it expires the command exits with status 5.`
+}
+
+/** DAEMONS: log format, pidfile, detach, signals (ovnctl(1) only). */
+export function daemonSection(): string {
+  return String.raw`.SH DAEMONS
+Commands that serve (\fBdb\-serve\fR, \fBcontroller\-run\fR) log one event per line on standard error, or
+to the file named by \fB\-\-log\-file\fR, in the layout of Open vSwitch log files:
+.PP
+.RS 4
+.nf
+2026\-11\-24T09:00:00.000Z|00001|raft|INFO|became leader of term 3
+.fi
+.RE
+.PP
+that is, the UTC time with milliseconds, a sequence number, the module, the level
+(\fBEMER\fR, \fBERR\fR, \fBWARN\fR, \fBINFO\fR or \fBDBG\fR) and the message, separated by \fB|\fR.
+\fB\-\-verbose\fR adds \fBDBG\fR lines.
+The log file is reopened on \fBSIGHUP\fR, for log rotation.
+.PP
+\fB\-\-pidfile=\fIFILE\fR writes the process id to \fIFILE\fR once the daemon listens and removes it on exit;
+the daemon refuses to start if \fIFILE\fR names a running process.
+\fB\-\-detach\fR starts the daemon in the background and returns once it is ready (exit status 0), or
+with the daemon's own exit status if it fails to start; the detached daemon logs only to \fB\-\-log\-file\fR.
+.PP
+\fBSIGTERM\fR stops a daemon cleanly (exit status 0); \fBSIGINT\fR does the same with exit status 130.
+Stopping steps that take longer than ${shutdownGraceMs / 1000} seconds are abandoned.`
+}
+
+/** ENVIRONMENT: variables every command honours. */
+export function environmentSection(): string {
+  return String.raw`.SH ENVIRONMENT
+.TP
+.B NO_COLOR
+When set to a non\-empty value, no colour is used (https://no\-color.org).
+.TP
+.B TERM
+When \fBdumb\fR, no colour is used.
+.TP
+.B OVNCTL_DEBUG
+When set, unexpected errors are printed with their stack trace.`
+}
+
+/** FILES: what ovnctl reads or writes outside the paths given on the command line. */
+export function filesSection(): string {
+  return String.raw`.SH FILES
+ovnctl reads no configuration file; daemons write only the files named by \fB\-\-pidfile\fR and
+\fB\-\-log\-file\fR and the databases they serve.
+.TP
+.I /etc/bash_completion.d/ovnctl
+A usual place for the script printed by \fBovnctl completion bash\fR.
+.TP
+.I $fpath/_ovnctl
+A usual place for the script printed by \fBovnctl completion zsh\fR.`
+}
