@@ -70,7 +70,7 @@ export async function startOvnctl(dir: string, dbFiles: string[], extraArgs: str
   const child = spawn(
     process.execPath,
     [path.join(root, 'bin', 'run.js'), 'db-serve', `--remote=punix:${sock}`, `--unixctl=${path.join(dir, 'ovnctl.ctl')}`, ...extraArgs, ...dbFiles],
-    {stdio: ['ignore', 'ignore', 'inherit']},
+    {stdio: 'ignore'},
   )
   await waitForSocket(sock, child, 20000)
   return {name: 'ovnctl', sock, pid: child.pid!, stop: stopper(child)}

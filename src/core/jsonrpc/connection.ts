@@ -1,7 +1,7 @@
 /**
  * One JSON-RPC 1.0 connection as OVSDB uses it (RFC 7047 §4): requests carry an id, notifications have
- * "id": null, responses carry both "result" and "error" (one of them null). Writes are batched per turn of the
- * event loop; the bytes still queued for the peer are bounded by backlogBytesMax.
+ * "id": null, responses carry both "result" and "error" (one of them null). Writes are batched per callback;
+ * the bytes still queued for the peer are bounded by backlogBytesMax.
  */
 import type {Socket} from 'node:net'
 import {FramingError, JsonSplitter, JsonSyntaxError} from './framing.js'
@@ -158,7 +158,9 @@ export class JsonRpcConnection {
     this.counters.messagesOut++
     if (!this.flushScheduled) {
       this.flushScheduled = true
-      setImmediate(() => this.flush())
+      // Flush once the current callback and its microtasks are done: every message queued meanwhile (the
+      // updates and replies of one turn) leaves in one write, without waiting for another loop iteration.
+      queueMicrotask(() => this.flush())
     }
   }
 

@@ -9,7 +9,7 @@
  * already include them), appends issued after it wait and land in the new file after the swap.
  */
 import {createHash} from 'node:crypto'
-import {promises as fsp} from 'node:fs'
+import fs, {promises as fsp} from 'node:fs'
 import type {FileHandle} from 'node:fs/promises'
 import path from 'node:path'
 import {StorageError} from './errors.js'
@@ -189,13 +189,45 @@ export class FileLog {
    * ovsdb-server does for commits not marked durable (RFC 7047 §5.2.7 "commit").
    */
   append(record: object, opts: {sync?: boolean} = {}): Promise<void> {
-    return this.enqueue('append', opts.sync ?? true, () => {
+    const sync = opts.sync ?? true
+    if (!sync && this.draining === null && this.queue.length === 0 && this.broken === null && !this.closed) {
+      return this.writeNow(record)
+    }
+    return this.enqueue('append', sync, () => {
       const bytes = encodeRecord(record, sha1Hex, {limits: this.limits})
       if (this.pendingBytes + bytes.length > this.limits.pendingBytesMax) {
         throw new StorageError('limit', `Cannot append ${bytes.length} bytes to "${this.path}": pendingBytesMax=${this.limits.pendingBytesMax} reached`)
       }
       return bytes
     })
+  }
+
+  /**
+   * The fast path of an unsynced append while no other write is queued: one synchronous write(2) of a few
+   * microseconds, as ovsdb-server does, instead of a round trip through the I/O thread pool.
+   */
+  private writeNow(record: object): Promise<void> {
+    let bytes: Buffer
+    try {
+      bytes = encodeRecord(record, sha1Hex, {limits: this.limits})
+    } catch (err) {
+      return Promise.reject(err instanceof RangeError ? new StorageError('limit', `Cannot write "${this.path}": ${err.message}`) : err)
+    }
+    const start = this.bytes
+    let done = 0
+    try {
+      while (done < bytes.length) done += fs.writeSync(this.fd.fd, bytes, done, bytes.length - done, start + done)
+    } catch (err) {
+      try {
+        fs.ftruncateSync(this.fd.fd, start)
+      } catch (undoErr) {
+        this.broken = new StorageError('closed', `Cannot write "${this.path}": truncating a failed append failed: ${(undoErr as Error).message}`)
+      }
+      return Promise.reject(asStorageError(err, `Cannot append to "${this.path}"`))
+    }
+    this.bytes += bytes.length
+    this.records++
+    return Promise.resolve()
   }
 
   /**
