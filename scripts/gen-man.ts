@@ -26,14 +26,25 @@ function commandFiles(dir: string): string[] {
     .sort()
 }
 
+/** Evaluates `defaultHelp` functions (as oclif does when it caches commands) so pages show e.g. "10s". */
+async function resolveDefaultHelp(flags: NonNullable<LooseCommand['flags']>): Promise<NonNullable<LooseCommand['flags']>> {
+  const out: NonNullable<LooseCommand['flags']> = {}
+  for (const [name, flag] of Object.entries(flags)) {
+    const help = flag.defaultHelp
+    out[name] = typeof help === 'function' ? {...flag, defaultHelp: await help({options: flag, flags: {}})} : flag
+  }
+  return out
+}
+
 async function loadCommands(): Promise<Array<LooseCommand & {id: string}>> {
   const commands: Array<LooseCommand & {id: string}> = []
   for (const file of commandFiles(commandsDir)) {
     const module = (await import(pathToFileURL(path.join(commandsDir, file)).href)) as {default?: unknown}
-    const cls = module.default as (LooseCommand & {prototype?: {run?: unknown}}) | undefined
+    const cls = module.default as (LooseCommand & {(): unknown; prototype?: {run?: unknown}}) | undefined
     if (typeof cls !== 'function' || typeof cls.prototype?.run !== 'function') continue
     const id = file.replace(/\.ts$/, '').split(path.sep).join(':').replace(/:index$/, '')
-    commands.push(Object.assign(Object.create(cls) as LooseCommand, {id}))
+    const flags = await resolveDefaultHelp({...cls.baseFlags, ...cls.flags})
+    commands.push(Object.assign(Object.create(cls) as LooseCommand, {id, baseFlags: {}, flags}))
   }
   return commands
 }
