@@ -1,0 +1,241 @@
+/**
+ * The replicated log as one server holds it in memory: a snapshot base, the entries after it, the commit and
+ * applied indexes, and what has not yet been handed out for persisting. Indexes start at 1; the snapshot of an
+ * empty log has index 0 and term 0.
+ */
+import {invariant} from './errors.js'
+import type {Entry, PersistedState, Servers, Snapshot} from './types.js'
+
+const entryBytesCache = new WeakMap<Entry, number>()
+
+/** Size of an entry for batching and flow control: its data in bytes (JSON text length for JSON data). */
+export function entryBytes(entry: Entry): number {
+  const cached = entryBytesCache.get(entry)
+  if (cached !== undefined) return cached
+  let bytes = 16
+  if (entry.kind === 'command') {
+    bytes += entry.data instanceof Uint8Array ? entry.data.length : JSON.stringify(entry.data).length
+  } else if (entry.kind === 'servers') {
+    bytes += JSON.stringify(entry.servers).length
+  }
+  entryBytesCache.set(entry, bytes)
+  return bytes
+}
+
+/** The in-memory log of one server. */
+export class RaftLog {
+  private snap: Snapshot
+  private ents: Entry[]
+  /** Highest index known committed (Raft §5.3). */
+  committed: number
+  /** Highest index handed to the application (in a Ready, or loaded through a snapshot). */
+  applied: number
+  /** First index whose entry has not been handed out for persisting. */
+  private unstableFrom: number
+  /** A snapshot that replaced or compacted the log and has not been handed out for persisting. */
+  pendingSnapshot: Snapshot | null = null
+  /** Cache of the latest configuration in the log; null when it must be looked up again. */
+  private latest: {index: number; servers: Servers} | null = null
+
+  constructor(state: PersistedState, applied?: number) {
+    this.snap = state.snapshot
+    this.ents = [...state.entries]
+    for (let i = 0; i < this.ents.length; i++) {
+      invariant(this.ents[i].index === this.snap.index + 1 + i, `stored entry ${i} has index ${this.ents[i].index}`)
+    }
+    this.committed = Math.max(state.hardState.commit, this.snap.index)
+    invariant(this.committed <= this.lastIndex, `commit ${this.committed} beyond last index ${this.lastIndex}`)
+    this.applied = Math.max(applied ?? this.snap.index, this.snap.index)
+    invariant(this.applied <= this.committed, `applied ${this.applied} beyond commit ${this.committed}`)
+    this.unstableFrom = this.lastIndex + 1
+  }
+
+  /** The snapshot the log starts after. */
+  get snapshot(): Snapshot {
+    return this.snap
+  }
+
+  /** First index held as an entry (not in the snapshot). */
+  get firstIndex(): number {
+    return this.snap.index + 1
+  }
+
+  /** Last index in the log (the snapshot's when there are no entries). */
+  get lastIndex(): number {
+    return this.snap.index + this.ents.length
+  }
+
+  /** Term of the last entry. */
+  get lastTerm(): number {
+    return this.term(this.lastIndex) ?? 0
+  }
+
+  /** Term of the entry at `index`, or undefined if compacted away or beyond the end. */
+  term(index: number): number | undefined {
+    if (index === this.snap.index) return this.snap.term
+    if (index < this.snap.index || index > this.lastIndex) return undefined
+    return this.ents[index - this.snap.index - 1].term
+  }
+
+  /** The entry at `index`, which must be held. */
+  entry(index: number): Entry {
+    invariant(index > this.snap.index && index <= this.lastIndex, `entry ${index} not held`)
+    return this.ents[index - this.snap.index - 1]
+  }
+
+  /** Whether a log ending at (lastIndex, lastTerm) is at least as up-to-date as this one (Raft §5.4.1). */
+  isUpToDate(lastIndex: number, lastTerm: number): boolean {
+    return lastTerm > this.lastTerm || (lastTerm === this.lastTerm && lastIndex >= this.lastIndex)
+  }
+
+  /** Whether a log ending at (lastIndex, lastTerm) is strictly more up-to-date than this one. */
+  isAhead(lastIndex: number, lastTerm: number): boolean {
+    return lastTerm > this.lastTerm || (lastTerm === this.lastTerm && lastIndex > this.lastIndex)
+  }
+
+  /** Entries from `from` on, at most `entriesMax` of them and `bytesMax` bytes (but at least one). */
+  slice(from: number, entriesMax: number, bytesMax: number): Entry[] {
+    invariant(from > this.snap.index, `slice from ${from} is compacted`)
+    const out: Entry[] = []
+    let bytes = 0
+    for (let i = from; i <= this.lastIndex && out.length < entriesMax; i++) {
+      const e = this.entry(i)
+      bytes += entryBytes(e)
+      if (out.length > 0 && bytes > bytesMax) break
+      out.push(e)
+    }
+    return out
+  }
+
+  /** Appends entries that continue the log (the leader's own proposals). */
+  append(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      invariant(e.index === this.lastIndex + 1, `appending index ${e.index} after ${this.lastIndex}`)
+      this.ents.push(e)
+      if (e.kind === 'servers' && this.latest !== null) this.latest = {index: e.index, servers: e.servers}
+    }
+  }
+
+  /**
+   * Follower side of AppendEntries after the (prevIndex, prevTerm) check passed: skips entries already held,
+   * truncates at the first conflict (never at or below commit) and appends the rest (Raft §5.3 steps 3-4).
+   * Returns the index of the last entry of the request.
+   */
+  appendAfterMatch(prevIndex: number, entries: readonly Entry[]): number {
+    let i = 0
+    while (i < entries.length && this.term(entries[i].index) === entries[i].term) i++
+    if (i < entries.length) {
+      const first = entries[i].index
+      invariant(first > this.committed, `conflict at ${first} at or below commit ${this.committed}`)
+      if (first <= this.lastIndex) this.ents.length = first - this.snap.index - 1
+      this.latest = null
+      this.unstableFrom = Math.min(this.unstableFrom, first)
+      this.append(entries.slice(i))
+    }
+    return prevIndex + entries.length
+  }
+
+  /**
+   * Fast backtracking (thesis §5.3, etcd findConflictByTerm): the largest index at or below `index` whose term
+   * is at most `term`, with that term. Compacted indexes answer with the snapshot's.
+   */
+  findConflictByTerm(index: number, term: number): {index: number; term: number} {
+    let i = Math.min(index, this.lastIndex)
+    for (; i > this.snap.index; i--) {
+      const t = this.term(i) as number
+      if (t <= term) return {index: i, term: t}
+    }
+    return {index: this.snap.index, term: this.snap.term}
+  }
+
+  /** Raises the commit index (never lowers it). Returns whether it moved. */
+  commitTo(index: number): boolean {
+    if (index <= this.committed) return false
+    invariant(index <= this.lastIndex, `commit ${index} beyond last index ${this.lastIndex}`)
+    this.committed = index
+    return true
+  }
+
+  /** Replaces the whole log with a snapshot from the leader (Raft §7, when no entry matches it). */
+  restore(snapshot: Snapshot): void {
+    invariant(snapshot.index > this.committed, `restoring snapshot ${snapshot.index} at or below commit`)
+    this.snap = snapshot
+    this.ents = []
+    this.latest = null
+    this.committed = snapshot.index
+    this.applied = snapshot.index
+    this.unstableFrom = snapshot.index + 1
+    this.pendingSnapshot = snapshot
+  }
+
+  /** Discards entries up to `index` (at most the applied index), keeping `data` as the snapshot there. */
+  compact(index: number, data: Uint8Array): Snapshot {
+    invariant(index <= this.applied, `compacting to ${index} beyond applied ${this.applied}`)
+    invariant(index > this.snap.index, `compacting to ${index} at or below snapshot ${this.snap.index}`)
+    const snapshot: Snapshot = {
+      index,
+      term: this.term(index) as number,
+      servers: this.serversAt(index),
+      electionTimerMs: this.electionTimerAt(index),
+      data,
+    }
+    this.ents = this.ents.slice(index - this.snap.index)
+    this.snap = snapshot
+    this.latest = null
+    this.pendingSnapshot = snapshot
+    return snapshot
+  }
+
+  /** The configuration in effect at `index`: the latest servers entry at or before it (thesis §4.1). */
+  serversAt(index: number): Servers {
+    for (let i = Math.min(index, this.lastIndex); i > this.snap.index; i--) {
+      const e = this.entry(i)
+      if (e.kind === 'servers') return e.servers
+    }
+    return this.snap.servers
+  }
+
+  /** The latest configuration in the log and its index (the snapshot's when no entry follows it). */
+  latestServers(): {index: number; servers: Servers} {
+    if (this.latest === null) {
+      this.latest = {index: this.snap.index, servers: this.snap.servers}
+      for (let i = this.lastIndex; i > this.snap.index; i--) {
+        const e = this.entry(i)
+        if (e.kind === 'servers') {
+          this.latest = {index: i, servers: e.servers}
+          break
+        }
+      }
+    }
+    return this.latest
+  }
+
+  /** The election timer in effect at `index` (timer entries take effect when committed, as OVS does). */
+  electionTimerAt(index: number): number {
+    for (let i = Math.min(index, this.lastIndex); i > this.snap.index; i--) {
+      const e = this.entry(i)
+      if (e.kind === 'electionTimer') return e.electionTimerMs
+    }
+    return this.snap.electionTimerMs
+  }
+
+  /** Entries not yet handed out for persisting. */
+  unstableEntries(): Entry[] {
+    const from = Math.max(this.unstableFrom, this.firstIndex)
+    return from > this.lastIndex ? [] : this.ents.slice(from - this.snap.index - 1)
+  }
+
+  /** Committed entries not yet handed to the application, at most `entriesMax`. */
+  entriesToApply(entriesMax: number): Entry[] {
+    const from = this.applied + 1
+    const to = Math.min(this.committed, this.applied + entriesMax)
+    return from > to ? [] : this.ents.slice(from - this.snap.index - 1, to - this.snap.index)
+  }
+
+  /** Marks what a Ready handed out as persisted and applied. */
+  accept(appliedTo: number): void {
+    this.unstableFrom = this.lastIndex + 1
+    this.pendingSnapshot = null
+    this.applied = Math.max(this.applied, appliedTo)
+  }
+}
