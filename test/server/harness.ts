@@ -87,7 +87,7 @@ export class Harness {
   async start(): Promise<this> {
     const db = new Database(DatabaseSchema.fromJSON(testSchemaJSON))
     this.server.addDatabase(new HostedDb('Test', db, null, this.server.dbLimits))
-    await this.server.listen(`punix:${this.sock}`)
+    await this.server.remotes.configure([`punix:${this.sock}`])
     return this
   }
 

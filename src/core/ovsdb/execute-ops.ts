@@ -64,8 +64,8 @@ function execInsert(x: ExecContext, p: OpParser): Record<string, unknown> {
   uuid ??= x.env.newUuid();
   const version = x.env.newUuid();
   const given = parseRow(table!, rowJson, x.symtab);
-  const columns: Record<string, Datum> = {};
-  for (const c of table!.columns.values()) columns[c.name] = given.get(c) ?? defaultDatum(c.type);
+  const columns = table!.newColumns();
+  for (const [c, d] of given) columns[c.name] = d;
   // ovsdb-server checks every single-valued column, since defaults may violate constraints.
   for (const c of table!.columns.values()) {
     const d = columns[c.name]!;
@@ -175,10 +175,9 @@ function execWait(x: ExecContext, p: OpParser): Record<string, unknown> {
 }
 
 function expectedRow(table: TableSchema, given: Map<{ name: string }, Datum>): Row {
-  const columns: Record<string, Datum> = {};
+  const columns = table.newColumns();
   let uuid = '00000000-0000-0000-0000-000000000000';
   let version = uuid;
-  for (const c of table.columns.values()) columns[c.name] = defaultDatum(c.type);
   for (const [c, d] of given) {
     if (c.name === '_uuid') uuid = d.keys[0] as string;
     else if (c.name === '_version') version = d.keys[0] as string;

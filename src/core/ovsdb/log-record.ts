@@ -102,8 +102,7 @@ export function snapshotRecord(db: Database, meta?: Partial<LogRecordMeta>): Rec
 
 function rowFromRecord(ts: TableSchema, old: Row | undefined, json: Record<string, unknown>,
                        isDiff: boolean, uuid: string, version: string): Row {
-  const columns: Record<string, Datum> = {};
-  for (const c of ts.columns.values()) columns[c.name] = old ? old.columns[c.name]! : defaultDatum(c.type);
+  const columns = old ? { ...old.columns } : ts.newColumns();
   for (const [name, value] of Object.entries(json)) {
     const c = ts.columns.get(name);
     if (!c) throw syntaxError(json, `No column ${name} in table ${ts.name}.`, 'unknown column');

@@ -12,6 +12,7 @@ import {
   type TxnOutcome,
 } from '../ovsdb/index.js'
 import type {Monitor} from './monitor.js'
+import {newUuid as defaultNewUuid} from './uuid.js'
 
 /** The durable side of a database: where committed transactions go. */
 export interface CommitLog {
@@ -68,7 +69,7 @@ export class HostedDb {
     readonly log: CommitLog | null,
     readonly limits: HostedDbLimits,
     readonly model: DbModel = 'standalone',
-    private readonly newUuid: () => string = () => crypto.randomUUID(),
+    private readonly newUuid: () => string = defaultNewUuid,
   ) {}
 
   /** The schema being served. */

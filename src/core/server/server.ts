@@ -2,7 +2,7 @@
  * The OVSDB server: hosted databases (plus the _Server database that describes them), listening remotes,
  * client sessions and the lock table.
  */
-import {randomUUID} from 'node:crypto'
+import {newUuid} from './uuid.js'
 import type net from 'node:net'
 import {JsonRpcConnection, type ConnectionLimits, type Listener, listen, parseRemote} from '../jsonrpc/index.js'
 import {Database, DatabaseSchema, type Row} from '../ovsdb/index.js'
@@ -59,7 +59,7 @@ export interface DbStatus {
 
 /** A running OVSDB server. */
 export class OvsdbServer {
-  readonly serverId = randomUUID()
+  readonly serverId = newUuid()
   /** Version reported by the "version" control command. */
   readonly version = '0.1.0'
   readonly locks = new LockTable()
@@ -138,12 +138,12 @@ export class OvsdbServer {
     const where = [['name', '==', name]]
     const exists = [...this.serverDb.db.table('Database').rows.values()].some((r) => r.columns.name.keys[0] === name)
     const op = exists ? {op: 'update', table: 'Database', where, row} : {op: 'insert', table: 'Database', row}
-    this.serverDb.transact([op], {newUuid: randomUUID}, {}, (outcome) => {
+    this.serverDb.transact([op], {newUuid}, {}, (outcome) => {
       if (outcome.kind === 'failed') this.log('ERR', `cannot update _Server for "${name}": ${JSON.stringify(outcome.results)}`)
     })
   }
 
-  /** Listens on a passive remote ("punix:FILE", "ptcp:PORT[:IP]"); returns the listener (for its port). */
+  /** Listens on a passive remote for the RemoteManager, which owns and closes the listener. */
   async listen(remoteText: string): Promise<Listener> {
     const remote = parseRemote(remoteText)
     const listener = await listen(remote, (socket) => {

@@ -8,6 +8,7 @@ import {MethodError, syntaxError} from './errors.js'
 import type {HostedDb} from './hosted-db.js'
 import type {LockClient} from './locks.js'
 import {Monitor} from './monitor.js'
+import {newUuid} from './uuid.js'
 import {type MonitorVersion, parseMonitorRequests} from './monitor-request.js'
 import type {OvsdbServer} from './server.js'
 
@@ -123,7 +124,7 @@ export class Session implements RpcHandler, LockClient {
   private transact(params: Params, id: unknown): void {
     const hosted = this.database(params, 'transact')
     const key = JSON.stringify(id)
-    const env = {newUuid: () => crypto.randomUUID(), hasLock: (name: string) => this.server.locks.holds(name, this)}
+    const env = {newUuid, hasLock: (name: string) => this.server.locks.holds(name, this)}
     const readOnly = this.server.isReadOnly(hosted)
     const reply = (outcome: TxnOutcome) => {
       this.blocked.delete(key)
