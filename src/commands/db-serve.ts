@@ -40,6 +40,8 @@ out (and reconnect); db:DB,TABLE,COLUMN reads more remotes from the database its
       summary: 'Serve clients on REMOTE: punix:FILE, ptcp:PORT[:IP], unix:FILE, tcp:IP:PORT or db:DB,TABLE,COLUMN (repeatable).',
       helpValue: 'REMOTE',
       multiple: true,
+      // "--remote=A FILE" must leave FILE alone: one value per --remote, as ovsdb-server takes them.
+      multipleNonGreedy: true,
       default: [],
     }),
     unixctl: Flags.string({

@@ -41,6 +41,11 @@ describe('JSON stream splitting', () => {
     assert.deepEqual(out[1], {b: 1})
   })
 
+  it('refuses a closing bracket that does not match the open one at once', () => {
+    assert.throws(() => splitAll([Buffer.from('{"a":[}')]), /unexpected "}"/)
+    assert.throws(() => splitAll([Buffer.from('[{]')]), /unexpected "]"/)
+  })
+
   it('refuses a bare scalar where a message should start', () => {
     assert.throws(() => splitAll([Buffer.from('42')]), FramingError)
   })

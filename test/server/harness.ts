@@ -80,8 +80,12 @@ export class TestClient {
 export class Harness {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovnctl-server-'))
   readonly sock = path.join(this.dir, 'db.sock')
-  readonly server = new OvsdbServer()
+  readonly server: OvsdbServer
   private readonly clients: TestClient[] = []
+
+  constructor(options: ConstructorParameters<typeof OvsdbServer>[0] = {}) {
+    this.server = new OvsdbServer(options)
+  }
 
   /** Starts serving. */
   async start(): Promise<this> {

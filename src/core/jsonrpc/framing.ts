@@ -48,11 +48,15 @@ export class JsonSplitter {
   private pending: Buffer[] = []
   private pendingBytes = 0
   private depth = 0
+  /** The opening bracket of each open level, to catch `[}` at once instead of waiting for a balance. */
+  private readonly opened: Uint8Array
   private inString = false
   private escaped = false
   private started = false
 
-  constructor(private readonly limits: FramingLimits) {}
+  constructor(private readonly limits: FramingLimits) {
+    this.opened = new Uint8Array(limits.depthMax + 1)
+  }
 
   /** Bytes held for a value not yet complete. */
   get bufferedBytes(): number {
@@ -89,7 +93,11 @@ export class JsonSplitter {
         if (++this.depth > this.limits.depthMax) {
           throw new FramingError(`Invalid JSON-RPC message: nesting deeper than depthMax=${this.limits.depthMax}`)
         }
+        this.opened[this.depth] = byte
       } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+        if (this.opened[this.depth] !== (byte === CLOSE_BRACE ? OPEN_BRACE : OPEN_BRACKET)) {
+          throw new FramingError(`Invalid JSON in JSON-RPC message: unexpected ${describeByte(byte)}`)
+        }
         if (--this.depth === 0) {
           values.push(this.complete(chunk, start, i + 1))
           start = i + 1

@@ -184,6 +184,21 @@ export class HostedDb {
     }
   }
 
+  /**
+   * Replaces the database by `db` (a schema conversion): cancels blocked transactions, forgets the history
+   * (its changes belong to the old schema) and rewrites the log as one snapshot of the new database.
+   */
+  async replace(db: Database): Promise<void> {
+    for (const entry of this.blocked) if (entry.timer) clearTimeout(entry.timer)
+    this.blocked.clear()
+    this.db = db
+    this.history.length = 0
+    this.lastTxnId = zeroUuid
+    const written = this.log ? this.log.compact(db) : Promise.resolve()
+    this.tail = this.tail.then(() => written)
+    await written
+  }
+
   /** Waits until every commit so far is written. */
   settled(): Promise<void> {
     return this.tail

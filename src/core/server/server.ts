@@ -6,6 +6,7 @@ import {newUuid} from './uuid.js'
 import type net from 'node:net'
 import {JsonRpcConnection, type ConnectionLimits, type Listener, listen, parseRemote} from '../jsonrpc/index.js'
 import {Database, DatabaseSchema, type Row} from '../ovsdb/index.js'
+import {convertDatabase} from './convert.js'
 import {HostedDb, type HostedDbLimits} from './hosted-db.js'
 import {LockTable} from './locks.js'
 import {RemoteManager} from './remotes.js'
@@ -70,6 +71,7 @@ export class OvsdbServer {
   private nextSessionNumber = 0
   private readonly serverDb: HostedDb
   private readonly readOnlyDbs = new Set<string>()
+  private readonly statuses = new Map<string, DbStatus>()
   private readonly logFn: (level: LogLevel, message: string) => void
 
   constructor(readonly options: ServerOptions = {}) {
@@ -122,8 +124,25 @@ export class OvsdbServer {
     hosted.onCommit(() => this.remotes.followDatabase())
   }
 
+  /**
+   * Converts a hosted database to a new schema (ovsdb-server(7) §4.1.19): change-aware clients see their
+   * monitors of it canceled ("monitor_canceled"), other clients are disconnected so that they notice.
+   */
+  async convert(hosted: HostedDb, schemaJSON: unknown): Promise<void> {
+    const converted = convertDatabase(hosted.db, schemaJSON, {newUuid})
+    await hosted.replace(converted)
+    for (const session of [...this.sessions]) {
+      if (![...session.monitors.values()].some((m) => m.dbName === hosted.name)) continue
+      if (session.dbChangeAware) session.cancelMonitorsOf(hosted.name)
+      else session.conn.close(`database ${hosted.name} was converted to a new schema`)
+    }
+    this.describe(hosted.name, this.statuses.get(hosted.name) ?? {connected: true, leader: true}, hosted)
+    this.log('INFO', `${hosted.name}: converted to schema version ${converted.schema.version}`)
+  }
+
   /** Updates the _Server row of a database (cluster role changes, schema conversion). */
   describe(name: string, status: DbStatus, hosted?: HostedDb): void {
+    this.statuses.set(name, status)
     const model = hosted?.model ?? 'standalone'
     const row: Record<string, unknown> = {
       name,

@@ -102,6 +102,9 @@ export class Session implements RpcHandler, LockClient {
         return undefined
       case 'monitor_cancel':
         return this.monitorCancel(params)
+      case 'convert':
+        this.convert(params, id)
+        return undefined
       case 'lock':
       case 'steal':
       case 'unlock':
@@ -153,7 +156,8 @@ export class Session implements RpcHandler, LockClient {
     const monitor = new Monitor(monitorId, hosted.name, version, specs, this)
     let result: unknown
     if (version === 3) {
-      const lastTxnId = typeof params[3] === 'string' ? params[3] : ''
+      if (typeof params[3] !== 'string') throw syntaxError('<last-txn-id> must be a UUID string', params[3])
+      const lastTxnId = params[3]
       const since = lastTxnId === '' ? null : hosted.historySince(lastTxnId)
       if (since === null) result = [false, hosted.lastTxnId, monitor.initialUpdates(hosted.db)]
       else result = [true, hosted.lastTxnId, monitor.updatesFor(netChanges(since.map((h) => h.changes))) ?? {}]
@@ -185,6 +189,19 @@ export class Session implements RpcHandler, LockClient {
         this.monitors.set(newKey, renamed)
         hosted.monitors.add(renamed)
         if (Object.keys(updates).length > 0) this.conn.send(renamed.notification(updates, hosted.lastTxnId))
+        this.conn.respond(id, {})
+      } catch (err) {
+        this.fail(id, err)
+      }
+    })
+  }
+
+  private convert(params: Params, id: unknown): void {
+    const hosted = this.database(params, 'convert')
+    if (this.server.isReadOnly(hosted)) throw new MethodError('not allowed', `cannot convert read-only database ${hosted.name}`)
+    hosted.settled().then(async () => {
+      try {
+        await this.server.convert(hosted, params[1])
         this.conn.respond(id, {})
       } catch (err) {
         this.fail(id, err)
