@@ -87,10 +87,14 @@ out (and reconnect); db:DB,TABLE,COLUMN reads more remotes from the database its
 
   private async serveFile(server: OvsdbServer, file: string, log: {info(m: string): void; warn(m: string): void}): Promise<void> {
     let opened
+    // Replaying a large file takes a while: show it on a terminal (stderr), silently otherwise.
+    const progress = this.progress(`Loading ${path.basename(file)}`, {unit: 'records'})
     try {
-      opened = await openDatabaseFile(file)
+      opened = await openDatabaseFile(file, {onProgress: (done, total) => (progress.setTotal(total), progress.update(done))})
     } catch (err) {
       throw failedError(`Cannot serve "${file}": ${(err as Error).message}`)
+    } finally {
+      progress.end()
     }
     if (opened.dropped) {
       log.warn(`${file}: dropped ${opened.dropped.bytes} bytes at offset ${opened.dropped.offset} (${opened.dropped.reason}); kept ${opened.records} records`)

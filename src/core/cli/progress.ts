@@ -55,6 +55,11 @@ export class Progress {
     this.started = this.now()
   }
 
+  /** Sets the amount when done, once it is known. */
+  setTotal(total: number): void {
+    this.options.total = total
+  }
+
   /** Sets the amount done so far. */
   update(done: number): void {
     this.doneCount = done

@@ -69,7 +69,10 @@ export interface OpenedDatabase {
  * Opens a standalone database file and replays it. A torn tail is dropped (the file keeps its valid prefix);
  * a record that does not apply to the schema stops the open with an error naming the record.
  */
-export async function openDatabaseFile(path: string, opts: {readOnly?: boolean} = {}): Promise<OpenedDatabase> {
+export async function openDatabaseFile(
+  path: string,
+  opts: {readOnly?: boolean; onProgress?: (replayed: number, total: number) => void} = {},
+): Promise<OpenedDatabase> {
   const opened = await FileLog.open(path, {readOnly: opts.readOnly})
   try {
     const schema = DatabaseSchema.fromJSON(opened.schema)
@@ -80,6 +83,7 @@ export async function openDatabaseFile(path: string, opts: {readOnly?: boolean} 
       } catch (err) {
         throw new Error(`Cannot open "${path}": record ${i + 1} does not apply to schema "${schema.name}": ${(err as Error).message}`)
       }
+      opts.onProgress?.(i + 1, opened.records.length)
     })
     return {db, file: opened.log, dropped: opened.dropped, records: opened.records.length}
   } catch (err) {
