@@ -60,7 +60,8 @@ export class Session implements RpcHandler, LockClient {
 
   private fail(id: unknown, err: unknown): void {
     if (err instanceof MethodError) {
-      if (err.error === 'unknown method') this.conn.send(JSON.stringify({id, error: 'unknown method'}))
+      // ovsdb-server sends an error without details ("unknown method", "unknown monitor") as a bare string.
+      if (err.details === undefined && err.syntax === undefined) this.conn.send(JSON.stringify({id, error: err.error}))
       else this.conn.send(JSON.stringify({id, error: err.toJSON()}))
       return
     }
