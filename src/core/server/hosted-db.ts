@@ -16,14 +16,37 @@ import {newUuid as defaultNewUuid} from './uuid.js'
 
 /** The durable side of a database: where committed transactions go. */
 export interface CommitLog {
-  /** Writes one committed transaction; resolves once written (and synced to disk when `durable`). */
-  append(changes: Changes, meta: {durable: boolean; comment?: string; dateMs: number}): Promise<void>
+  /**
+   * Writes one committed transaction: undefined when it was written at once, else a promise that resolves once
+   * written (and synced to disk when `durable`).
+   */
+  append(changes: Changes, meta: {durable: boolean; comment?: string; dateMs: number}): Promise<void> | undefined
   /** Rewrites the log as one snapshot of `db`. */
   compact(db: Database): Promise<void>
   /** Log size figures for memory/show and automatic compaction. */
   stats(): Record<string, number>
   close(): Promise<void>
 }
+
+/**
+ * [clustered] A CommitLog rejects with this when a transaction it was given will not be (or may not have been)
+ * committed, e.g. the Raft leader lost its leadership: the client is told, and the process keeps running. The
+ * CommitLog has already put the database back to its committed state (hosted.db).
+ */
+export class CommitLostError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'CommitLostError'
+  }
+}
+
+/** [clustered] Routes a transaction elsewhere (a follower forwards writes to its leader), or returns null to run it here. */
+export type TransactRouter = (
+  ops: unknown[],
+  env: TxnEnv,
+  opts: {readOnly?: boolean},
+  reply: (outcome: TxnOutcome) => void,
+) => {cancel(): boolean} | null
 
 /** The zero UUID: "no transaction" in monitor_cond_since (ovsdb-server(7) §4.1.15). */
 export const zeroUuid = '00000000-0000-0000-0000-000000000000'
@@ -59,9 +82,13 @@ export class HostedDb {
   readonly history: HistoryEntry[] = []
   lastTxnId = zeroUuid
   private tail: Promise<void> = Promise.resolve()
+  /** Log writes started and not yet finished (or whose followers have not yet run). */
+  private inFlight = 0
   private readonly blocked = new Set<Blocked>()
   private fatal: ((err: Error) => void) | null = null
   private readonly commitListeners: ((changes: Changes) => void)[] = []
+  /** [clustered] Set by a clustered database to forward writes from a follower. */
+  router: TransactRouter | null = null
 
   constructor(
     readonly name: string,
@@ -97,6 +124,8 @@ export class HostedDb {
    * monitors have been told about this one, so that a client's own updates reach it before its reply.
    */
   transact(ops: unknown[], env: TxnEnv, opts: {readOnly?: boolean}, reply: (outcome: TxnOutcome) => void): {cancel(): boolean} {
+    const routed = this.router?.(ops, env, opts, reply) ?? null // [clustered]
+    if (routed !== null) return routed
     const outcome = executeTransaction(this.db, ops, env, {readOnly: opts.readOnly})
     if (outcome.kind !== 'blocked') {
       this.finish(outcome, reply)
@@ -133,28 +162,45 @@ export class HostedDb {
   private finish(outcome: Exclude<TxnOutcome, {kind: 'blocked'}>, reply: (outcome: TxnOutcome) => void): void {
     const changes = outcome.kind === 'committed' ? outcome.changes : null
     if (changes === null || changes.size === 0) {
-      // Answer after every earlier commit is durable, so that nobody reads what could still be lost.
-      this.tail.then(() => reply(outcome))
-      if (outcome.kind === 'committed' && outcome.durable && this.log) {
-        // A durable commit with nothing to write still promises that earlier commits are synced.
-        this.tail = this.tail.then(() => this.log!.append(new Map(), {durable: true, dateMs: Date.now()}))
-      }
+      // A durable commit with nothing to write still promises that earlier commits are synced.
+      const synced = outcome.kind === 'committed' && outcome.durable && this.log ? this.log.append(new Map(), {durable: true, dateMs: Date.now()}) : undefined
+      // Answer after every earlier commit is written, so that nobody reads what could still be lost.
+      this.after(synced, () => reply(outcome))
       return
     }
     this.db.commit(changes)
     const txnId = this.newUuid()
-    const written = this.log
-      ? this.log.append(changes, {durable: outcome.durable, comment: outcome.comment, dateMs: Date.now()})
-      : Promise.resolve()
-    this.tail = this.tail.then(() => written)
-    this.tail.then(
+    let written: Promise<void> | undefined
+    try {
+      written = this.log?.append(changes, {durable: outcome.durable, comment: outcome.comment, dateMs: Date.now()})
+    } catch (err) {
+      // Memory holds a commit the disk refused: nothing consistent can be served any more.
+      written = Promise.reject(err)
+    }
+    this.after(written, () => {
+      this.publish(changes, txnId)
+      reply(outcome)
+    })
+    this.retryBlocked()
+  }
+
+  /**
+   * Runs `then` once `written` (if any) and every earlier write have finished, in the order called: at once
+   * when nothing is in flight, so that the replies of one batch of requests leave together.
+   */
+  private after(written: Promise<void> | undefined, then: () => void): void {
+    if (written === undefined && this.inFlight === 0) {
+      then()
+      return
+    }
+    this.inFlight++
+    this.tail = Promise.all([this.tail, written]).then(
       () => {
-        this.publish(changes, txnId)
-        reply(outcome)
+        this.inFlight--
+        then()
       },
       (err: Error) => this.fatal?.(err),
     )
-    this.retryBlocked()
   }
 
   /** Records a commit in the history and tells every monitor. */
@@ -164,6 +210,16 @@ export class HostedDb {
     if (this.history.length > this.limits.historyTxnsMax) this.history.shift()
     for (const monitor of this.monitors) monitor.notifyCommit(changes, txnId)
     for (const listener of this.commitListeners) listener(changes)
+  }
+
+  /**
+   * [clustered] Publishes changes that came from the replicated log (already in `db`): history, monitors and
+   * blocked transactions see them after every earlier commit.
+   */
+  publishApplied(changes: Changes): void {
+    const txnId = this.newUuid()
+    this.tail = this.tail.then(() => this.publish(changes, txnId))
+    this.retryBlocked()
   }
 
   /** Commits made after `txnId`, or null when the history does not reach back that far. */
@@ -195,8 +251,8 @@ export class HostedDb {
     this.history.length = 0
     this.lastTxnId = zeroUuid
     const written = this.log ? this.log.compact(db) : Promise.resolve()
-    this.tail = this.tail.then(() => written)
-    await written
+    this.after(written, () => {})
+    await this.tail
   }
 
   /** Waits until every commit so far is written. */

@@ -24,9 +24,12 @@ export class FileCommitLog implements CommitLog {
     private readonly log: (level: 'INFO' | 'WARN', message: string) => void,
   ) {}
 
-  append(changes: Changes, meta: {durable: boolean; comment?: string; dateMs: number}): Promise<void> {
-    if (changes.size === 0) return this.file.append({_date: meta.dateMs}, {sync: meta.durable})
-    const record = changesToLogRecord(this.db().schema, changes, {dateMs: meta.dateMs, comment: meta.comment})
+  append(changes: Changes, meta: {durable: boolean; comment?: string; dateMs: number}): Promise<void> | undefined {
+    const record = changes.size === 0 ? {_date: meta.dateMs} : changesToLogRecord(this.db().schema, changes, {dateMs: meta.dateMs, comment: meta.comment})
+    if (!meta.durable && this.file.appendNow(record)) {
+      if (this.autoCompact) this.maybeCompact()
+      return undefined
+    }
     const written = this.file.append(record, {sync: meta.durable})
     if (this.autoCompact) written.then(() => this.maybeCompact(), () => {})
     return written

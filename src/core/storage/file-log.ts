@@ -190,8 +190,12 @@ export class FileLog {
    */
   append(record: object, opts: {sync?: boolean} = {}): Promise<void> {
     const sync = opts.sync ?? true
-    if (!sync && this.draining === null && this.queue.length === 0 && this.broken === null && !this.closed) {
-      return this.writeNow(record)
+    if (!sync) {
+      try {
+        if (this.appendNow(record)) return Promise.resolve()
+      } catch (err) {
+        return Promise.reject(err)
+      }
     }
     return this.enqueue('append', sync, () => {
       const bytes = encodeRecord(record, sha1Hex, {limits: this.limits})
@@ -203,15 +207,18 @@ export class FileLog {
   }
 
   /**
-   * The fast path of an unsynced append while no other write is queued: one synchronous write(2) of a few
-   * microseconds, as ovsdb-server does, instead of a round trip through the I/O thread pool.
+   * Appends a record without syncing it, at once, if no other write is queued: one synchronous write(2) of a
+   * few microseconds, as ovsdb-server does, instead of a round trip through the I/O thread pool. Returns false
+   * (writing nothing) when writes are queued; throws a StorageError when the write fails.
    */
-  private writeNow(record: object): Promise<void> {
+  appendNow(record: object): boolean {
+    if (this.draining !== null || this.queue.length > 0 || this.closed) return false
+    if (this.broken) throw this.broken
     let bytes: Buffer
     try {
       bytes = encodeRecord(record, sha1Hex, {limits: this.limits})
     } catch (err) {
-      return Promise.reject(err instanceof RangeError ? new StorageError('limit', `Cannot write "${this.path}": ${err.message}`) : err)
+      throw err instanceof RangeError ? new StorageError('limit', `Cannot write "${this.path}": ${err.message}`) : err
     }
     const start = this.bytes
     let done = 0
@@ -223,11 +230,11 @@ export class FileLog {
       } catch (undoErr) {
         this.broken = new StorageError('closed', `Cannot write "${this.path}": truncating a failed append failed: ${(undoErr as Error).message}`)
       }
-      return Promise.reject(asStorageError(err, `Cannot append to "${this.path}"`))
+      throw asStorageError(err, `Cannot append to "${this.path}"`)
     }
     this.bytes += bytes.length
     this.records++
-    return Promise.resolve()
+    return true
   }
 
   /**
