@@ -25,10 +25,11 @@ export function colorLevel(stream: OutputStream, options: ColorOptions = {}): Co
   if ((env.NO_COLOR ?? '') !== '') return 0
   if (stream.isTTY !== true) return 0
   if (env.TERM === 'dumb') return 0
+  // Node reports a depth of 1 on a terminal when CI is set; a terminal still gets at least basic colour.
   const depth = stream.getColorDepth?.(env) ?? 4
   if (depth >= 24) return 3
   if (depth >= 8) return 2
-  return depth >= 4 ? 1 : 0
+  return 1
 }
 
 /** A chalk instance that colours only when `colorLevel` allows it for this stream. */
