@@ -10,7 +10,7 @@ state=${OVNCTL_DEMO_DIR:-/var/lib/ovnctl-demo}
 run=${OVN_RUNDIR:-/var/run/ovn}
 mkdir -p "$state" "$run"
 for db in nb sb; do
-  node bin/run.js db-create --force "$state/ovn${db}_db.db" "$db"
+  node bin/run.js db-create --force --yes "$state/ovn${db}_db.db" "$db"
 done
 
 cat >&2 <<TXT

@@ -1,6 +1,8 @@
+import fs from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {OvnctlCommand} from '../core/cli/command.js'
 import {failedError, usageError} from '../core/cli/exit.js'
+import {yesFlag} from '../core/cli/flags.js'
 import {readSchemaFile, resolveSchemaFile} from '../core/server/schema-files.js'
 import {createDatabaseFile} from '../core/server/standalone.js'
 
@@ -12,7 +14,7 @@ ovsdb-server read it, and "ovnctl db-serve FILE" serves it. SCHEMA is a schema f
 (also OVN_Northbound, OVN_Southbound, Open_vSwitch) for the schema installed by OVN or Open vSwitch \
 (under $OVN_PKGDATADIR, default /usr/share/ovn, and $OVS_PKGDATADIR, default /usr/share/openvswitch).
 
-FILE must not exist yet, unless --force is given.`
+FILE must not exist yet. With --force an existing FILE is replaced, after a confirmation on a terminal; without a terminal --force needs --yes as well.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> ovnnb_db.db nb',
@@ -26,6 +28,7 @@ FILE must not exist yet, unless --force is given.`
 
   static override flags = {
     force: Flags.boolean({summary: 'Replace FILE if it exists (its contents are lost).'}),
+    ...yesFlag,
   }
 
   async run(): Promise<void> {
@@ -37,7 +40,11 @@ FILE must not exist yet, unless --force is given.`
     } catch (err) {
       throw usageError((err as Error).message)
     }
-    if (this.flags.force) await import('node:fs').then((fs) => fs.rmSync(this.args.file, {force: true}))
+    if (this.flags.force && fs.existsSync(this.args.file)) {
+      const replace = await this.confirm(`Replace "${this.args.file}"? Every row in it will be lost.`, `replace "${this.args.file}"`)
+      if (!replace) throw failedError(`Not replacing "${this.args.file}"`)
+      fs.rmSync(this.args.file, {force: true})
+    }
     try {
       const schema = await createDatabaseFile(this.args.file, json)
       this.note(`Created "${this.args.file}": database "${schema.name}" version ${schema.version} from "${schemaFile}"`)
