@@ -83,3 +83,30 @@ function canConnect(sock: string): Promise<boolean> {
     s.on('error', () => resolve(false))
   })
 }
+
+describe('db-serve connection methods with the real ovsdb-client', function () {
+  this.timeout(30000)
+  let tmp: ReturnType<typeof tempDir>
+  before(() => {
+    requireBuild()
+    tmp = tempDir()
+  })
+  after(() => tmp?.cleanup())
+
+  it('listens on ptcp: and connects out on unix: to a client that listens (punix:)', async () => {
+    const db = path.join(tmp.dir, 'tcp.db')
+    await ok('ovnctl', ['db-create', db, nbSchema])
+    const port = 20000 + Math.floor(Math.random() * 20000)
+    const passive = path.join(tmp.dir, 'client-listens.sock')
+    // ovsdb-client waits on a passive remote until the server connects to it (ovsdb-client(1)).
+    const client = ok('ovsdb-client', ['--timeout=20', 'list-dbs', `punix:${passive}`], {timeoutMs: 25000})
+    await eventually(() => fs.existsSync(passive), 5000, 'ovsdb-client to listen')
+    const server = await startDbServe(tmp.dir, [db], [`--remote=ptcp:${port}:127.0.0.1`, `--remote=unix:${passive}`], 'tcp')
+    try {
+      assert.equal(await ok('ovsdb-client', ['list-dbs', `tcp:127.0.0.1:${port}`]), 'OVN_Northbound\n_Server\n')
+      assert.equal(await client, 'OVN_Northbound\n_Server\n')
+    } finally {
+      await server.stop()
+    }
+  })
+})

@@ -10,13 +10,15 @@ import {
   DatabaseSchema,
   snapshotRecord,
 } from '../ovsdb/index.js'
-import {compactionStateOf, defaultCompactionPolicy, FileLog, shouldCompact} from '../storage/index.js'
+import {type CompactionPolicy, compactionStateOf, defaultCompactionPolicy, FileLog, shouldCompact} from '../storage/index.js'
 import type {CommitLog} from './hosted-db.js'
 
 /** The CommitLog of a standalone file, with automatic compaction. */
 export class FileCommitLog implements CommitLog {
   private compacting: Promise<void> | null = null
   autoCompact = true
+  /** When to compact by itself (ovsdb-server(1)'s rule by default). */
+  policy: CompactionPolicy = defaultCompactionPolicy
 
   constructor(
     readonly file: FileLog,
@@ -37,7 +39,7 @@ export class FileCommitLog implements CommitLog {
 
   private maybeCompact(): void {
     if (this.compacting !== null) return
-    if (!shouldCompact(compactionStateOf(this.file.stats(), Date.now()), defaultCompactionPolicy)) return
+    if (!shouldCompact(compactionStateOf(this.file.stats(), Date.now()), this.policy)) return
     const before = this.file.stats().bytes
     this.compacting = this.compact(this.db())
       .then(() => this.log('INFO', `${this.file.path}: compacted automatically from ${before} to ${this.file.stats().bytes} bytes`))
