@@ -14,6 +14,8 @@ const nbSchema = process.env.OVN_NB_SCHEMA ?? '/usr/share/ovn/ovn-nb.ovsschema'
 const sbSchema = process.env.OVN_SB_SCHEMA ?? '/usr/share/ovn/ovn-sb.ovsschema'
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
 const scale = Number(process.env.BENCH_SCALE ?? 1)
+/** BENCH_ONLY=latency,throughput,monitor,rss runs a subset. */
+const only = new Set((process.env.BENCH_ONLY ?? 'latency,throughput,monitor,rss').split(','))
 
 async function client(peer: Peer): Promise<JsonRpcConnection> {
   return connect(`unix:${peer.sock}`, {timeoutMs: 5000})
@@ -114,21 +116,25 @@ async function round(dir: string): Promise<{ovnctl: Measure; real: Measure}> {
   const out = {ovnctl: {} as Measure, real: {} as Measure}
   for (const [key, start] of [['real', startReal], ['ovnctl', startOvnctl]] as const) {
     const m = out[key]
-    let peer = await start(dir, [createDb(dir, nbSchema, `nb-${key}`)])
-    const lat = await serialLatency(peer)
-    m.p50 = lat.p50
-    m.p99 = lat.p99
-    m.tput = await pipelinedThroughput(peer)
-    await peer.stop()
-    peer = await start(dir, [createDb(dir, nbSchema, `nb-${key}`)])
-    await loadAddressSets(peer, Math.round(50000 * scale))
-    m.monitor = await initialMonitor(peer)
-    await peer.stop()
-    peer = await start(dir, [createDb(dir, sbSchema, `sb-${key}`)])
-    await loadSouthbound(peer, Math.round(100000 * scale))
-    await new Promise((r) => setTimeout(r, 1000))
-    m.rss = rssBytes(peer.pid) / (1024 * 1024)
-    await peer.stop()
+    if (only.has('latency') || only.has('throughput')) {
+      const peer = await start(dir, [createDb(dir, nbSchema, `nb-${key}`)])
+      if (only.has('latency')) Object.assign(m, await serialLatency(peer))
+      if (only.has('throughput')) m.tput = await pipelinedThroughput(peer)
+      await peer.stop()
+    }
+    if (only.has('monitor')) {
+      const peer = await start(dir, [createDb(dir, nbSchema, `nb-${key}`)])
+      await loadAddressSets(peer, Math.round(50000 * scale))
+      m.monitor = await initialMonitor(peer)
+      await peer.stop()
+    }
+    if (only.has('rss')) {
+      const peer = await start(dir, [createDb(dir, sbSchema, `sb-${key}`)])
+      await loadSouthbound(peer, Math.round(100000 * scale))
+      await new Promise((r) => setTimeout(r, 1000))
+      m.rss = rssBytes(peer.pid) / (1024 * 1024)
+      await peer.stop()
+    }
   }
   return out
 }
@@ -151,10 +157,12 @@ async function main(): Promise<void> {
     {metric: 'pipelined write throughput, 16 clients', unit: 'txn/s', better: 'higher', target: '≥ 2.0'},
     {metric: 'initial monitor of 50k rows by 50 clients', unit: 'ms', better: 'lower'},
     {metric: 'RSS holding 100k OVN_Southbound rows', unit: 'MiB', better: 'lower', target: '≤ 1.0'},
-  ].map((r, i) => {
-    const key = ['p50', 'p99', 'tput', 'monitor', 'rss'][i]
-    return {...r, better: r.better as 'lower' | 'higher', ovnctl: med('ovnctl', key), real: med('real', key)}
-  })
+  ]
+    .map((r, i) => {
+      const key = ['p50', 'p99', 'tput', 'monitor', 'rss'][i]
+      return {...r, better: r.better as 'lower' | 'higher', ovnctl: med('ovnctl', key), real: med('real', key)}
+    })
+    .filter((r) => Number.isFinite(r.ovnctl))
   report(`db-serve vs ovsdb-server (scale ${scale})`, rows, rounds)
 }
 
