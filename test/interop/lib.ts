@@ -128,3 +128,34 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
   }
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`)
 }
+
+/** What `useFreshServer` provides once its `before` hook ran. */
+export interface FreshServer {
+  dir: string
+  server: ServerProcess
+  /** "unix:SOCKET" of the server. */
+  remote: string
+}
+
+/**
+ * Registers mocha hooks that create a database from `schema` with `ovnctl db-create`, serve it with `db-serve`
+ * before the suite's tests, and stop it and remove everything after them. Call it inside `describe`.
+ */
+export function useFreshServer(schema = nbSchema): FreshServer {
+  const fresh = {} as FreshServer
+  let tmp: ReturnType<typeof tempDir> | undefined
+  before(async () => {
+    requireBuild()
+    tmp = tempDir()
+    fresh.dir = tmp.dir
+    const db = path.join(tmp.dir, 'db.db')
+    await ok('ovnctl', ['db-create', db, schema])
+    fresh.server = await startDbServe(tmp.dir, [db])
+    fresh.remote = `unix:${fresh.server.sock}`
+  })
+  after(async () => {
+    await fresh.server?.stop()
+    tmp?.cleanup()
+  })
+  return fresh
+}

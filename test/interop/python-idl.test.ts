@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
 import path from 'node:path'
 import {createInterface} from 'node:readline'
-import {nbSchema, ok, requireBuild, root, type ServerProcess, startDbServe, tempDir} from './lib.js'
+import {nbSchema, ok, root, useFreshServer} from './lib.js'
 
 /** The Python IDL helper process, answering one JSON line per command. */
 class PyIdl {
@@ -38,26 +38,16 @@ class PyIdl {
 
 describe('the Python IDL (module ovs) against db-serve', function () {
   this.timeout(60000)
-  let tmp: ReturnType<typeof tempDir>
-  let server: ServerProcess
+  const fresh = useFreshServer()
   let idl: PyIdl
 
-  before(async () => {
-    requireBuild()
-    tmp = tempDir()
-    const db = path.join(tmp.dir, 'nb.db')
-    await ok('ovnctl', ['db-create', db, nbSchema])
-    server = await startDbServe(tmp.dir, [db])
+  before(() => {
     const script = path.join(root, 'test', 'interop', 'py', 'idl_track.py')
-    idl = new PyIdl(spawn('/usr/bin/python3', [script, `unix:${server.sock}`, nbSchema]))
+    idl = new PyIdl(spawn('/usr/bin/python3', [script, fresh.remote, nbSchema]))
   })
-  after(async () => {
-    idl?.child.kill()
-    await server?.stop()
-    tmp?.cleanup()
-  })
+  after(() => idl?.child.kill())
 
-  const transact = (ops: object[]) => ok('ovsdb-client', ['transact', `unix:${server.sock}`, JSON.stringify(['OVN_Northbound', ...ops])])
+  const transact = (ops: object[]) => ok('ovsdb-client', ['transact', fresh.remote, JSON.stringify(['OVN_Northbound', ...ops])])
 
   it('connects and replicates the table', async () => {
     assert.deepEqual(await idl.next(), {event: 'connected', ok: true, rows: []})
