@@ -8,6 +8,9 @@ import {ControlServer} from '../core/server/control.js'
 import {HostedDb} from '../core/server/hosted-db.js'
 import {OvsdbServer} from '../core/server/server.js'
 import {FileCommitLog, openDatabaseFile} from '../core/server/standalone.js'
+import {registerClusterCommands} from '../core/server/cluster-control.js' // [clustered]
+import {type ClusteredDb, serveClusteredFile} from '../core/server/clustered.js' // [clustered]
+import {isClusteredFile} from '../core/storage/raft-file.js' // [clustered]
 
 /** `ovnctl db-serve`: an OVSDB server, as `ovsdb-server` is run. */
 export default class DbServe extends OvnctlCommand<typeof DbServe> {
@@ -58,6 +61,9 @@ out (and reconnect); db:DB,TABLE,COLUMN reads more remotes from the database its
     ...daemonFlags,
   }
 
+  /** [clustered] The clustered databases served, by name, for the cluster/* control commands. */
+  private readonly clusters = new Map<string, ClusteredDb>()
+
   async run(): Promise<void> {
     const files = (await this.parse(DbServe)).argv as string[]
     if (files.length === 0) throw usageError('Missing database FILE: name at least one database file to serve')
@@ -76,6 +82,7 @@ out (and reconnect); db:DB,TABLE,COLUMN reads more remotes from the database its
     }
     const control = new ControlServer()
     registerServerCommands(control, server, () => void this.shutdown.stop('SIGTERM'))
+    registerClusterCommands(control, this.clusters) // [clustered]
     const ctlPath = this.flags.unixctl ?? path.join(runDirectory(), `ovnctl-db-serve.${process.pid}.ctl`)
     await control.listen(path.resolve(ctlPath))
     this.onShutdown(() => control.close())
@@ -86,6 +93,7 @@ out (and reconnect); db:DB,TABLE,COLUMN reads more remotes from the database its
   }
 
   private async serveFile(server: OvsdbServer, file: string, log: {info(m: string): void; warn(m: string): void}): Promise<void> {
+    if (await isClusteredFile(file).catch(() => false)) return this.serveClustered(server, file, log) // [clustered]
     let opened
     // Replaying a large file takes a while: show it on a terminal (stderr), silently otherwise.
     const progress = this.progress(`Loading ${path.basename(file)}`, {unit: 'records'})
@@ -111,6 +119,20 @@ out (and reconnect); db:DB,TABLE,COLUMN reads more remotes from the database its
     }
     if (this.flags['read-only']) server.setReadOnly(name, true)
     log.info(`${file}: serving database "${name}" (${opened.records} records replayed)`)
+  }
+
+  /** [clustered] Serves a clustered file (made by cluster-create, cluster-join or ovsdb-tool) as a Raft member. */
+  private async serveClustered(server: OvsdbServer, file: string, log: {info(m: string): void; warn(m: string): void}): Promise<void> {
+    let c: ClusteredDb
+    try {
+      c = await serveClusteredFile(server, file, {log: (level, m) => server.log(level, m)})
+    } catch (err) {
+      throw failedError(`Cannot serve "${file}": ${(err as Error).message}`)
+    }
+    this.clusters.set(c.name, c)
+    this.onShutdown(() => (c.hosted === null ? c.close() : undefined)) // a joining server hosts no database yet
+    if (this.flags['read-only']) server.setReadOnly(c.name, true)
+    log.info(`${file}: serving clustered database "${c.name}" as server ${c.driver.id} at ${c.driver.status().address}`)
   }
 }
 

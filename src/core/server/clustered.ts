@@ -1,0 +1,381 @@
+/**
+ * A clustered database (ovsdb(7) "Clustered Database Service Model"): the CommitLog of a HostedDb that
+ * replicates each transaction through Raft. The leader executes a transaction on its database at once (as a
+ * standalone server does) and proposes its changes as one log entry; the client's reply waits until the entry
+ * is committed and applied. Followers apply committed entries to their database and tell their monitors.
+ * Writes sent to a follower are forwarded to the leader (clustered-forward.ts), as OVS's followers do.
+ *
+ * The leader's database runs ahead of the log by the entries it proposed. Should one of them be lost
+ * (leadership moved before it committed), the database is rebuilt from the log (snapshot + committed entries)
+ * and every transaction not yet acknowledged is answered with a "cluster error": the log is the truth.
+ */
+import {applyLogRecord, type Changes, changesToLogRecord, Database, DatabaseSchema, snapshotRecord} from '../ovsdb/index.js'
+import {RaftDriver, type RaftApplication} from '../raft/driver.js'
+import type {Entry, PersistedState, Snapshot} from '../raft/index.js'
+import {RaftFile} from '../storage/raft-file.js'
+import {type ClusterData, decodeSnapshotData, encodeSnapshotData} from '../storage/raft-records.js'
+import {Forwarder} from './clustered-forward.js'
+import {type CommitLog, CommitLostError, HostedDb} from './hosted-db.js'
+import type {DbStatus, OvsdbServer} from './server.js'
+import {newUuid} from './uuid.js'
+
+/** Named bounds of a clustered database. */
+export interface ClusteredLimits {
+  /** Committed entries after the snapshot that trigger a compaction of the Raft log. */
+  compactEntriesMin: number
+}
+
+/** Defaults: compact every 1000 entries, a few MiB of OVN transactions. */
+export const defaultClusteredLimits: ClusteredLimits = {compactEntriesMin: 1000}
+
+/** An own proposal waiting for its entry to be committed and applied. */
+interface Waiter {
+  readonly term: number
+  resolve(): void
+  reject(err: Error): void
+}
+
+/** Options of serveClusteredFile. */
+export interface ClusteredOptions {
+  readonly limits?: Partial<ClusteredLimits>
+  readonly tickMs?: number
+  readonly log: (level: 'INFO' | 'WARN' | 'ERR', message: string) => void
+}
+
+/** One clustered database served by this process. */
+export class ClusteredDb implements CommitLog, RaftApplication {
+  readonly driver: RaftDriver
+  readonly limits: ClusteredLimits
+  hosted: HostedDb | null = null
+  private schemaJson: object | null = null
+  /** Index of the last entry applied to the database. */
+  appliedIndex: number
+  private lastEid: string
+  private readonly waiters = new Map<number, Waiter>()
+  /** Own transactions in the database that are not yet known committed or lost. */
+  private inFlight = 0
+  /** Bumped by every rebuild: proposals of an older epoch are orphaned. */
+  private epoch = 0
+  /** Index of the no-op that opened our leadership: local writes wait until everything before it is applied. */
+  private leaderStartIndex = Infinity
+  /** Appends of the current epoch whose proposal has not settled. */
+  private proposing = 0
+  /** Proposals orphaned by a rebuild that may still enter the log, and the last index one took. */
+  private orphansProposing = 0
+  private orphanIndex = 0
+  private compacting = false
+  private described = ''
+  readonly forwarder: Forwarder
+
+  private constructor(
+    readonly name: string,
+    readonly file: RaftFile,
+    private readonly server: OvsdbServer,
+    private readonly o: ClusteredOptions,
+    state: PersistedState,
+    applied: number,
+    lastEid: string,
+    join: readonly string[],
+  ) {
+    this.limits = {...defaultClusteredLimits, ...o.limits}
+    this.appliedIndex = applied
+    this.lastEid = lastEid
+    this.forwarder = new Forwarder(this)
+    this.driver = new RaftDriver({
+      id: file.header.serverId,
+      address: file.header.localAddress,
+      name,
+      clusterId: file.header.clusterId,
+      state,
+      storage: file,
+      app: this,
+      join,
+      applied,
+      tickMs: o.tickMs,
+      log: o.log,
+      fatal: (err) => {
+        o.log('ERR', `${name}: cannot write the clustered log, stopping: ${err.message}`)
+        process.exit(1)
+      },
+      onRequest: (method, params) => this.forwarder.answer(method, params),
+    })
+  }
+
+  /** Opens a clustered file, rebuilds the database from it and starts the Raft server. */
+  static async open(server: OvsdbServer, path: string, o: ClusteredOptions): Promise<ClusteredDb> {
+    const opened = await RaftFile.open(path)
+    if (opened.dropped) o.log('WARN', `${path}: dropped ${opened.dropped.bytes} bytes at offset ${opened.dropped.offset} (${opened.dropped.reason})`)
+    const {header, state} = opened
+    const content = decodeSnapshotData(state.snapshot.data)
+    let db: Database | null = null
+    let eid = '00000000-0000-0000-0000-000000000000'
+    let applied = state.snapshot.index
+    let schemaJson: object | null = null
+    if (content !== null) {
+      schemaJson = content.data[0]
+      db = new Database(DatabaseSchema.fromJSON(schemaJson))
+      if (content.data[1] !== null) applyLogRecord(db, content.data[1])
+      eid = content.eid
+      for (const e of state.entries) {
+        if (e.index > state.hardState.commit) break
+        if (e.kind === 'command') eid = applyEntryData(db, e.data as ClusterData) ?? eid
+        applied = e.index
+      }
+    }
+    const servers = state.entries.reduce((s, e) => (e.kind === 'servers' ? e.servers : s), state.snapshot.servers)
+    const join = Object.hasOwn(servers, header.serverId) ? [] : header.remoteAddresses
+    const c = new ClusteredDb(header.name, opened.file, server, o, state, applied, eid, join)
+    c.schemaJson = schemaJson
+    if (db !== null) c.host(db)
+    return c
+  }
+
+  /** Starts the Raft server (listener, clock). */
+  start(): Promise<void> {
+    return this.driver.start()
+  }
+
+  private host(db: Database): void {
+    this.hosted = new HostedDb(this.name, db, this, this.server.dbLimits, 'clustered')
+    this.hosted.router = (ops, env, opts, reply) => this.forwarder.route(ops, env, opts, reply)
+    this.server.addDatabase(this.hosted, this.dbStatus())
+  }
+
+  /** Whether a write may run on this server's database now: leader, caught up with earlier terms. */
+  canWriteLocally(): boolean {
+    return (
+      this.driver.isLeader &&
+      this.hosted !== null &&
+      this.appliedIndex >= this.leaderStartIndex - 1 &&
+      this.orphansProposing === 0 &&
+      this.appliedIndex >= this.orphanIndex
+    )
+  }
+
+  // --- CommitLog ---
+
+  append(changes: Changes, meta: {durable: boolean; comment?: string; dateMs: number}): Promise<void> {
+    const hosted = this.hosted
+    if (hosted === null) return Promise.reject(new CommitLostError('database not yet available'))
+    if (changes.size === 0) return Promise.resolve()
+    const record = changesToLogRecord(hosted.db, changes, meta)
+    const content: ClusterData = {data: [null, record], eid: newUuid()}
+    const epoch = this.epoch
+    this.inFlight++
+    this.proposing++
+    return this.driver.propose(content).then(
+      ({index, term}) =>
+        new Promise<void>((resolve, reject) => {
+          if (epoch !== this.epoch) {
+            this.orphansProposing--
+            this.orphanIndex = Math.max(this.orphanIndex, index)
+            return reject(new CommitLostError('leadership changed before the transaction committed'))
+          }
+          this.proposing--
+          this.waiters.set(index, {term, resolve, reject})
+        }),
+      (err: Error) => {
+        if (epoch !== this.epoch) this.orphansProposing--
+        else {
+          this.proposing--
+          this.inFlight--
+          this.lost()
+        }
+        throw new CommitLostError(`cannot commit: ${err.message}`)
+      },
+    )
+  }
+
+  /** A proposal failed: the database holds changes the log will not; rebuild it now. */
+  private lost(): void {
+    if (this.hosted !== null) this.rebuild()
+  }
+
+  compact(): Promise<void> {
+    return this.snapshotNow()
+  }
+
+  stats(): Record<string, number> {
+    const st = this.driver.raftStatus
+    return {'raft-log-bytes': this.file.sizeBytes, 'raft-log-entries': st.logEnd - st.logStart, 'raft-syncs': this.file.syncs}
+  }
+
+  async close(): Promise<void> {
+    await this.driver.close()
+    await this.file.close()
+  }
+
+  // --- RaftApplication ---
+
+  loadSnapshot(snapshot: Snapshot): void {
+    const content = decodeSnapshotData(snapshot.data)
+    if (content === null) return
+    this.schemaJson = content.data[0]
+    const db = new Database(DatabaseSchema.fromJSON(this.schemaJson))
+    if (content.data[1] !== null) applyLogRecord(db, content.data[1])
+    this.appliedIndex = snapshot.index
+    this.lastEid = content.eid
+    this.file.joined()
+    if (this.hosted === null) {
+      this.o.log('INFO', `${this.name}: received the database from the leader (index ${snapshot.index})`)
+      return this.host(db)
+    }
+    // Our own unacknowledged writes are superseded by the leader's state (monitors never saw them).
+    this.orphanAll('the server installed a snapshot from the leader')
+    this.replaceDb(db, true)
+  }
+
+  apply(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      const waiter = this.waiters.get(e.index)
+      if (waiter !== undefined) {
+        this.waiters.delete(e.index)
+        this.inFlight--
+        if (waiter.term === e.term) {
+          this.appliedIndex = e.index
+          if (e.kind === 'command') this.lastEid = (e.data as ClusterData).eid
+          waiter.resolve()
+          continue
+        }
+        waiter.reject(new CommitLostError('leadership changed before the transaction committed'))
+      }
+      if (e.kind === 'command' && this.hosted !== null) {
+        if (this.inFlight > 0 || this.waiters.size > 0) this.rebuild()
+        const changes = applyEntry(this.hosted.db, e.data as ClusterData)
+        this.lastEid = (e.data as ClusterData).eid
+        if (changes !== null && changes.size > 0) this.hosted.publishApplied(changes)
+      }
+      this.appliedIndex = e.index
+    }
+    this.forwarder.applied(this.appliedIndex)
+    this.maybeCompact()
+  }
+
+  changed(): void {
+    const st = this.driver.raftStatus
+    if (this.driver.isLeader) {
+      if (this.leaderStartIndex === Infinity) this.leaderStartIndex = st.logEnd - 1
+    } else {
+      this.leaderStartIndex = Infinity
+    }
+    if (st.membership === 'cluster member') this.file.joined()
+    if (this.hosted !== null) {
+      const status = this.dbStatus()
+      const key = JSON.stringify(status)
+      if (key !== this.described) {
+        this.described = key
+        this.server.describe(this.name, status, this.hosted)
+      }
+    }
+    this.forwarder.retry()
+  }
+
+  learnedClusterId(clusterId: string): void {
+    this.file.learnClusterId(clusterId)
+  }
+
+  /** The _Server row of this database (ovsdb-server(5) Database: connected, leader, index, sid, cid). */
+  dbStatus(): DbStatus {
+    const st = this.driver.status()
+    return {
+      connected: st.membership === 'cluster member' && st.leader !== null,
+      leader: this.driver.isLeader,
+      sid: st.id,
+      ...(st.clusterId === null ? {} : {cid: st.clusterId}),
+      index: this.appliedIndex,
+    }
+  }
+
+  /** Rebuilds the database from the log: the stored snapshot plus the committed entries up to appliedIndex. */
+  private rebuild(): void {
+    this.orphanAll('leadership changed before the transaction committed')
+    const content = decodeSnapshotData(this.file.snapshot.data)
+    if (content === null || this.schemaJson === null) return
+    const db = new Database(DatabaseSchema.fromJSON(this.schemaJson))
+    if (content.data[1] !== null) applyLogRecord(db, content.data[1])
+    for (const e of this.file.entries) {
+      if (e.index > this.appliedIndex) break
+      if (e.kind === 'command') applyEntry(db, e.data as ClusterData)
+    }
+    this.o.log('WARN', `${this.name}: rebuilt the database from the log at index ${this.appliedIndex}`)
+    this.replaceDb(db, false)
+  }
+
+  private orphanAll(reason: string): void {
+    this.epoch++
+    this.inFlight = 0
+    this.orphansProposing += this.proposing
+    this.proposing = 0
+    for (const [index, w] of this.waiters) {
+      this.orphanIndex = Math.max(this.orphanIndex, index)
+      w.reject(new CommitLostError(reason))
+    }
+    this.waiters.clear()
+  }
+
+  /** Puts `db` in place; monitors are told the difference only when they saw the replaced state (`publish`). */
+  private replaceDb(db: Database, publish: boolean): void {
+    const hosted = this.hosted as HostedDb
+    const diff = publish ? diffDatabases(hosted.db, db) : new Map()
+    hosted.db = db
+    if (diff.size > 0) hosted.publishApplied(diff)
+  }
+
+  private maybeCompact(): void {
+    if (this.compacting || this.inFlight > 0 || this.waiters.size > 0) return
+    if (this.appliedIndex - this.file.snapshot.index < this.limits.compactEntriesMin) return
+    void this.snapshotNow().catch((err: Error) => this.o.log('WARN', `${this.name}: compaction failed: ${err.message}`))
+  }
+
+  /** Snapshots the database at appliedIndex into the Raft log (ovsdb-server/compact, or automatically). */
+  async snapshotNow(): Promise<void> {
+    const hosted = this.hosted
+    if (hosted === null || this.schemaJson === null || this.compacting) return
+    if (this.inFlight > 0 || this.waiters.size > 0) return
+    if (this.appliedIndex <= this.file.snapshot.index) return
+    this.compacting = true
+    try {
+      const data = encodeSnapshotData({data: [this.schemaJson, snapshotRecord(hosted.db)], eid: this.lastEid})
+      await this.driver.compact(this.appliedIndex, data)
+    } finally {
+      this.compacting = false
+    }
+  }
+}
+
+/** Opens and starts a clustered database file on `server`. */
+export async function serveClusteredFile(server: OvsdbServer, path: string, o: ClusteredOptions): Promise<ClusteredDb> {
+  const c = await ClusteredDb.open(server, path, o)
+  await c.start()
+  return c
+}
+
+/** Applies an entry's <cluster-txn> to `db`; returns its changes (null when it carried no transaction). */
+function applyEntry(db: Database, content: ClusterData): Changes | null {
+  if (content.data[0] !== null) throw new Error('Schema changes through the cluster are not supported yet')
+  return content.data[1] === null ? null : applyLogRecord(db, content.data[1])
+}
+
+function applyEntryData(db: Database, content: ClusterData): string {
+  applyEntry(db, content)
+  return content.eid
+}
+
+
+/** The row changes that turn `from` into `to`, for monitors after a rebuild. */
+function diffDatabases(from: Database, to: Database): Changes {
+  const out: Changes = new Map()
+  for (const ts of to.schema.tables.values()) {
+    const a = from.table(ts.name).rows
+    const b = to.table(ts.name).rows
+    const rows = new Map()
+    for (const [uuid, row] of a) {
+      const other = b.get(uuid)
+      if (other === undefined) rows.set(uuid, {old: row, new: null})
+      else if (other !== row) rows.set(uuid, {old: row, new: other})
+    }
+    for (const [uuid, row] of b) if (!a.has(uuid)) rows.set(uuid, {old: null, new: row})
+    if (rows.size > 0) out.set(ts.name, rows)
+  }
+  return out
+}

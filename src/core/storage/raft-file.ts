@@ -1,0 +1,257 @@
+/**
+ * The durable Raft log of one server, in the clustered database format of ovsdb(5) (magic "CLUSTER"), so that
+ * `ovsdb-tool show-log`, `db-cid`, `db-sid` and `cluster-to-standalone` read our files. Each Ready of the Raft
+ * core is written as one batch of records and made durable by one fdatasync before its messages are sent (the
+ * Ready contract): while that sync runs, the driver gathers the next Ready, so syncs are shared (group commit).
+ * A snapshot in a Ready rewrites the file (temp file, fsync, rename, fsync of the directory): the header then
+ * carries the snapshot as prev_*, followed by the entries kept after it.
+ */
+import fs, {promises as fsp} from 'node:fs'
+import type {FileHandle} from 'node:fs/promises'
+import path from 'node:path'
+import type {Entry, HardState, PersistedState, Ready, Snapshot} from '../raft/index.js'
+import {StorageError} from './errors.js'
+import {sha1Hex} from './file-log.js'
+import {decodeLog, encodeRecord, fileMagic, magicClustered} from './log-format.js'
+import {PidLock} from './pid-lock.js'
+import {
+  type RaftFileHeader,
+  entryRecord,
+  hardStateRecord,
+  headerRecord,
+  parseHeader,
+  replayRecords,
+} from './raft-records.js'
+
+/** What opening a clustered file found. */
+export interface OpenedRaftFile {
+  readonly file: RaftFile
+  readonly header: RaftFileHeader
+  readonly state: PersistedState
+  /** What was dropped from a torn or corrupt tail. */
+  readonly dropped: {offset: number; bytes: number; reason: string} | null
+}
+
+/** Whether `file` starts with a clustered record header (ovsdb-tool db-is-clustered). */
+export async function isClusteredFile(file: string): Promise<boolean> {
+  const fd = await fsp.open(file, 'r')
+  try {
+    const buf = Buffer.alloc(128)
+    const {bytesRead} = await fd.read(buf, 0, buf.length, 0)
+    return fileMagic(buf.subarray(0, bytesRead)) === magicClustered
+  } finally {
+    await fd.close()
+  }
+}
+
+function encode(record: object): Buffer {
+  return encodeRecord(record, sha1Hex, {magic: magicClustered})
+}
+
+/** One open clustered database file. */
+export class RaftFile {
+  private snap: Snapshot
+  private ents: Entry[]
+  private hard: HardState
+  private closed = false
+  /** fdatasync calls made, for memory/show and tests of batching. */
+  syncs = 0
+
+  private constructor(
+    readonly path: string,
+    private fd: FileHandle,
+    private readonly lock: PidLock,
+    private hdr: RaftFileHeader,
+    state: PersistedState,
+    private bytes: number,
+  ) {
+    this.snap = state.snapshot
+    this.ents = [...state.entries]
+    this.hard = state.hardState
+  }
+
+  /** Writes a new file holding only a header record (create-cluster with a snapshot, join-cluster without). */
+  static async create(file: string, header: RaftFileHeader, snapshot: Snapshot): Promise<void> {
+    const bytes = encode(headerRecord(header, snapshot))
+    let fd: FileHandle
+    try {
+      fd = await fsp.open(file, 'wx', 0o640)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new StorageError('exists', `Cannot create "${file}": file exists`)
+      throw new StorageError('io', `Cannot create "${file}": ${(err as Error).message}`, {cause: err})
+    }
+    try {
+      await fd.write(bytes, 0, bytes.length, 0)
+      await fd.datasync()
+    } finally {
+      await fd.close()
+    }
+    await syncDirectory(path.dirname(file))
+  }
+
+  /** Opens a clustered file and replays it; a torn or corrupt tail is dropped (truncated). */
+  static async open(file: string): Promise<OpenedRaftFile> {
+    const lock = await PidLock.acquire(file)
+    let fd: FileHandle | undefined
+    try {
+      await fsp.rm(tempPath(file), {force: true})
+      fd = await fsp.open(file, 'r+')
+      const buf = await fd.readFile()
+      const decoded = decodeLog(buf, sha1Hex, {magic: magicClustered})
+      if (decoded.records.length === 0) {
+        const why = decoded.stop ? `${decoded.stop.reason}: ${decoded.stop.detail}` : 'file is empty'
+        throw new StorageError('corrupt', `Cannot open "${file}": no clustered header record: ${why}`)
+      }
+      let dropped = null
+      if (decoded.stop !== null) {
+        dropped = {offset: decoded.stop.offset, bytes: buf.length - decoded.stop.offset, reason: `${decoded.stop.reason}: ${decoded.stop.detail}`}
+        await fd.truncate(decoded.stop.offset)
+        await fd.datasync()
+      }
+      const [first, ...rest] = decoded.records.map((r) => r.json)
+      let parsed
+      try {
+        parsed = parseHeader(first)
+        const state = replayRecords(parsed.snapshot, rest)
+        const raftFile = new RaftFile(file, fd, lock, parsed.header, state, decoded.validBytes)
+        return {file: raftFile, header: parsed.header, state, dropped}
+      } catch (err) {
+        throw new StorageError('corrupt', `Cannot open "${file}": ${(err as Error).message}`)
+      }
+    } catch (err) {
+      await fd?.close().catch(() => {})
+      await lock.release()
+      if (err instanceof StorageError) throw err
+      throw new StorageError('io', `Cannot open "${file}": ${(err as Error).message}`, {cause: err})
+    }
+  }
+
+  /** The header as it will be written at the next rewrite. */
+  get header(): RaftFileHeader {
+    return this.hdr
+  }
+
+  /** Records the cluster id a joining server learned; written with the next snapshot. */
+  learnClusterId(clusterId: string): void {
+    if (this.hdr.clusterId === null) this.hdr = {...this.hdr, clusterId}
+  }
+
+  /** Forgets join-cluster's remote addresses once the server is a member (written at the next rewrite). */
+  joined(): void {
+    if (this.hdr.remoteAddresses.length > 0) this.hdr = {...this.hdr, remoteAddresses: []}
+  }
+
+  /** The stored snapshot. */
+  get snapshot(): Snapshot {
+    return this.snap
+  }
+
+  /** The stored entries after the snapshot. */
+  get entries(): readonly Entry[] {
+    return this.ents
+  }
+
+  /** Bytes in the file. */
+  get sizeBytes(): number {
+    return this.bytes
+  }
+
+  /** Makes a Ready's snapshot, entries and hard state durable (Ready contract in src/core/raft/types.ts). */
+  async persist(rd: Ready): Promise<void> {
+    if (this.closed) throw new StorageError('closed', `Cannot write "${this.path}": log is closed`)
+    if (rd.snapshot) {
+      this.applySnapshot(rd.snapshot)
+      this.applyEntries(rd.entries)
+      if (rd.hardState) this.hard = rd.hardState
+      return this.rewrite()
+    }
+    const parts: Buffer[] = rd.entries.map((e) => encode(entryRecord(e)))
+    this.applyEntries(rd.entries)
+    if (rd.hardState) {
+      const h = rd.hardState
+      if (h.term !== this.hard.term || h.vote !== this.hard.vote) parts.push(encode(hardStateRecord(h)))
+      if (h.commit !== this.hard.commit) parts.push(encode({commit_index: h.commit}))
+      this.hard = h
+    }
+    if (parts.length === 0) return
+    const data = parts.length === 1 ? parts[0] : Buffer.concat(parts)
+    await writeAll(this.fd, data, this.bytes)
+    await this.fd.datasync()
+    this.syncs++
+    this.bytes += data.length
+  }
+
+  private applySnapshot(s: Snapshot): void {
+    const at = this.ents.find((e) => e.index === s.index)
+    this.ents = at !== undefined && at.term === s.term ? this.ents.filter((e) => e.index > s.index) : []
+    this.snap = s
+  }
+
+  private applyEntries(entries: readonly Entry[]): void {
+    if (entries.length === 0) return
+    const first = entries[0].index
+    this.ents = this.ents.filter((e) => e.index < first)
+    this.ents.push(...entries)
+  }
+
+  /** Rewrites the file as header (with the snapshot), entries and hard state; atomic by rename. */
+  async rewrite(): Promise<void> {
+    const parts = [encode(headerRecord(this.hdr, this.snap)), ...this.ents.map((e) => encode(entryRecord(e)))]
+    parts.push(encode(hardStateRecord(this.hard)), encode({commit_index: this.hard.commit}))
+    const data = Buffer.concat(parts)
+    const temp = tempPath(this.path)
+    const fresh = await fsp.open(temp, 'w', 0o640)
+    try {
+      await writeAll(fresh, data, 0)
+      await fresh.sync()
+      await fsp.rename(temp, this.path)
+    } catch (err) {
+      await fresh.close().catch(() => {})
+      await fsp.rm(temp, {force: true}).catch(() => {})
+      throw new StorageError('io', `Cannot rewrite "${this.path}": ${(err as Error).message}`, {cause: err})
+    }
+    const old = this.fd
+    this.fd = fresh
+    this.bytes = data.length
+    this.syncs++
+    await old.close().catch(() => {})
+    await syncDirectory(path.dirname(this.path))
+  }
+
+  /** Closes the file and releases its lock. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.fd.close().catch(() => {})
+    await this.lock.release()
+  }
+}
+
+function tempPath(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.~ovnctl-rewrite~`)
+}
+
+async function writeAll(fd: FileHandle, data: Buffer, position: number): Promise<void> {
+  let done = 0
+  while (done < data.length) {
+    const {bytesWritten} = await fd.write(data, done, data.length - done, position + done)
+    done += bytesWritten
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await fsp.open(dir, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+/** Reads only the header of a clustered file (ovsdb-tool db-sid, db-cid, db-local-address). */
+export function readRaftHeader(file: string): RaftFileHeader {
+  const buf = fs.readFileSync(file)
+  const decoded = decodeLog(buf, sha1Hex, {magic: magicClustered})
+  if (decoded.records.length === 0) throw new StorageError('corrupt', `Cannot read "${file}": no clustered header record`)
+  return parseHeader(decoded.records[0].json).header
+}
