@@ -1,28 +1,5 @@
 import assert from 'node:assert/strict'
-import {appctl, exec, ovnctl, requireBuild, TestCluster} from './harness.js'
-
-const sb = 'OVN_Southbound'
-
-async function transact(sock: string, ops: object[]): Promise<unknown[]> {
-  const r = await exec('ovsdb-client', ['transact', `unix:${sock}`, JSON.stringify([sb, ...ops])])
-  assert.equal(r.code, 0, `ovsdb-client transact ${JSON.stringify(ops)} failed: ${r.stderr}`)
-  const results = JSON.parse(r.stdout) as unknown[]
-  assert.ok(!results.some((x) => x !== null && typeof x === 'object' && 'error' in x), `transaction ${JSON.stringify(ops)} failed: ${r.stdout}`)
-  return results
-}
-
-/** Inserting a chassis needs an encapsulation (ovn-sb(5) Chassis "encaps" has at least one). */
-function addChassis(name: string, ip: string): object[] {
-  return [
-    {op: 'insert', table: 'Encap', 'uuid-name': 'e', row: {type: 'geneve', ip, chassis_name: name}},
-    {op: 'insert', table: 'Chassis', row: {name, hostname: name, encaps: ['named-uuid', 'e']}},
-  ]
-}
-
-async function chassisNames(sock: string): Promise<string[]> {
-  const [res] = (await transact(sock, [{op: 'select', table: 'Chassis', where: [], columns: ['name']}])) as {rows: {name: string}[]}[]
-  return res.rows.map((r) => r.name).sort()
-}
+import {addChassis, appctl, chassisNames, exec, ovnctl, requireBuild, sb, TestCluster, transact} from './harness.js'
 
 describe('a three-server cluster of db-serve processes', function () {
   this.timeout(120_000)

@@ -38,6 +38,32 @@ export function appctl(ctl: string, args: string[]): Promise<RunResult> {
   return exec('ovs-appctl', ['-t', ctl, ...args])
 }
 
+/** The database every cluster test serves. */
+export const sb = 'OVN_Southbound'
+
+/** Runs an OVN_Southbound transaction with ovsdb-client; fails the test on any error in the results. */
+export async function transact(sock: string, ops: object[]): Promise<unknown[]> {
+  const r = await exec('ovsdb-client', ['transact', `unix:${sock}`, JSON.stringify([sb, ...ops])])
+  assert.equal(r.code, 0, `ovsdb-client transact ${JSON.stringify(ops)} failed: ${r.stderr}`)
+  const results = JSON.parse(r.stdout) as unknown[]
+  assert.ok(!results.some((x) => x !== null && typeof x === 'object' && 'error' in x), `transaction ${JSON.stringify(ops)} failed: ${r.stdout}`)
+  return results
+}
+
+/** Inserting a chassis needs an encapsulation (ovn-sb(5) Chassis "encaps" has at least one). */
+export function addChassis(name: string, ip: string): object[] {
+  return [
+    {op: 'insert', table: 'Encap', 'uuid-name': 'e', row: {type: 'geneve', ip, chassis_name: name}},
+    {op: 'insert', table: 'Chassis', row: {name, hostname: name, encaps: ['named-uuid', 'e']}},
+  ]
+}
+
+/** The names of the chassis `sock` serves, sorted. */
+export async function chassisNames(sock: string): Promise<string[]> {
+  const [res] = (await transact(sock, [{op: 'select', table: 'Chassis', where: [], columns: ['name']}])) as {rows: {name: string}[]}[]
+  return res.rows.map((r) => r.name).sort()
+}
+
 /** One member process. */
 export interface Member {
   readonly n: number

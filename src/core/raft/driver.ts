@@ -306,6 +306,7 @@ export class RaftDriver {
 
   /** Stops the clock and the network; the storage is closed by its owner. */
   async close(): Promise<void> {
+    if (this.stopped) return
     this.stopped = true
     if (this.timer) clearInterval(this.timer)
     await this.transport.close()

@@ -3,7 +3,7 @@
  * in OVS's text so that `ovs-appctl -t SOCKET cluster/status DB` scripts keep working, plus
  * `cluster/status-json DB` (ovnctl's own) that `ovnctl cluster-status` reads.
  */
-import {abbreviateId} from '../raft/index.js'
+import {abbreviateId, ChangeInProgressError, electionTimerMsMax, electionTimerMsMin} from '../raft/index.js'
 import type {DriverStatus} from '../raft/driver.js'
 import type {ClusteredDb} from './clustered.js'
 import {ControlError, type ControlServer} from './control.js'
@@ -116,8 +116,24 @@ export function formatClusterStatus(st: DriverStatus, nowMs: number): string {
 /** Finds a server of the configuration by full id, abbreviated id or address (cluster/kick SERVER). */
 export function resolveServer(st: DriverStatus, text: string): string {
   const matches = Object.entries(st.servers).filter(([id, address]) => id === text || address === text || (text.length >= 4 && id.startsWith(text)))
-  if (matches.length !== 1) throw new ControlError(`${text}: ${matches.length === 0 ? 'no such server' : 'ambiguous server'}`)
+  // ovsdb-server(1) cluster/kick answers "unknown server" for no match; an ambiguous prefix names no one server either.
+  if (matches.length !== 1) throw new ControlError(matches.length === 0 ? 'unknown server' : `unknown server: "${text}" matches ${matches.length} servers`)
   return matches[0][0]
+}
+
+/**
+ * Checks a cluster/change-election-timer request the way ovsdb-server 3.1 does, in its words: on the leader
+ * only, 100 to 600000 ms, at most double the current value (so that followers still on the old value do not
+ * time out). Returns the new value, or null when it is the current one (nothing to do).
+ */
+export function checkElectionTimerChange(st: DriverStatus, text: string): number | null {
+  if (st.role !== 'leader') throw new ControlError('election timer must be changed through leader.')
+  const ms = /^\d+$/.test(text) ? Number(text) : 0
+  if (ms < electionTimerMsMin || ms > electionTimerMsMax) {
+    throw new ControlError(`election timer must be between ${electionTimerMsMin} and ${electionTimerMsMax}, in msec.`)
+  }
+  if (ms > 2 * st.electionTimerMs) throw new ControlError('election timer increase should not exceed the current value x 2.')
+  return ms === st.electionTimerMs ? null : ms
 }
 
 /** Registers the cluster/* commands for the clustered databases in `clusters` (by database name). */
@@ -125,6 +141,13 @@ export function registerClusterCommands(control: ControlServer, clusters: Readon
   const find = (name: string): ClusteredDb => {
     const c = clusters.get(name)
     if (c === undefined) throw new ControlError('unknown cluster')
+    return c
+  }
+  // A server that left no longer has the cluster (ovsdb-server removes the database): requests that change
+  // it answer as OVS does; the status commands still show "left cluster".
+  const member = (name: string): ClusteredDb => {
+    const c = find(name)
+    if (c.left) throw new ControlError('unknown cluster')
     return c
   }
   control.register('cluster/status', {usage: 'DB', argsMin: 1, argsMax: 1, run: ([db]) => formatClusterStatus(find(db).driver.status(), Date.now())})
@@ -150,7 +173,9 @@ export function registerClusterCommands(control: ControlServer, clusters: Readon
     argsMin: 1,
     argsMax: 1,
     run: async ([db]) => {
-      await asControl(find(db).driver.leave())
+      const c = member(db)
+      // A second leave while the first is under way changes nothing, as in OVS.
+      if (c.driver.status().membership !== 'leaving cluster') await asControl(c.driver.leave())
       return ''
     },
   })
@@ -159,10 +184,11 @@ export function registerClusterCommands(control: ControlServer, clusters: Readon
     argsMin: 2,
     argsMax: 2,
     run: async ([db, server]) => {
-      const c = find(db)
+      const c = member(db)
       const id = resolveServer(c.driver.status(), server)
+      const leader = c.driver.isLeader
       await asControl(id === c.driver.id ? c.driver.leave() : c.driver.confChange({type: 'removeServer', id}))
-      return 'started removal\n'
+      return leader ? 'started removal\n' : 'sent removal request to leader\n'
     },
   })
   control.register('cluster/change-election-timer', {
@@ -170,11 +196,14 @@ export function registerClusterCommands(control: ControlServer, clusters: Readon
     argsMin: 2,
     argsMax: 2,
     run: async ([db, time]) => {
-      const c = find(db)
-      if (!c.driver.isLeader) throw new ControlError('election timer must be changed through leader.')
-      const ms = Number(time)
-      if (!/^\d+$/.test(time)) throw new ControlError(`failed to parse election timer "${time}"`)
-      await asControl(c.driver.changeElectionTimer(ms))
+      const c = member(db)
+      const ms = checkElectionTimerChange(c.driver.status(), time)
+      if (ms === null) return 'change election timer to current value.\n'
+      try {
+        await c.driver.changeElectionTimer(ms)
+      } catch (err) {
+        throw new ControlError(err instanceof ChangeInProgressError ? 'election timer change pending.' : (err as Error).message)
+      }
       return 'change of election timer initiated.\n'
     },
   })

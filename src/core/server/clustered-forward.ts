@@ -52,6 +52,10 @@ export class Forwarder {
 
   /** HostedDb's router: null runs the transaction here; otherwise it is held or forwarded. */
   route(ops: unknown[], env: TxnEnv, _opts: {readOnly?: boolean}, reply: (o: TxnOutcome) => void): {cancel(): boolean} | null {
+    if (this.c.left) {
+      reply(this.leftOutcome())
+      return {cancel: () => false}
+    }
     const writes = ops.some((op) => writeOps.has((op as {op?: unknown})?.op as string))
     if (!writes || this.c.canWriteLocally()) return null
     if (this.deferred.size >= deferredTxnsMax) {
@@ -83,6 +87,7 @@ export class Forwarder {
     if (method !== 'transact') return Promise.reject(new Error(`unknown method "${method}"`))
     const [name, ops, locks] = params as [string, unknown[], string[]]
     const hosted = this.c.hosted
+    if (this.c.left) return Promise.reject(new Error(`server ${this.c.driver.id} left the cluster`))
     if (hosted === null || name !== this.c.name) return Promise.reject(new Error(`unknown database "${name}"`))
     const env: TxnEnv = {newUuid, hasLock: (lock: string) => Array.isArray(locks) && locks.includes(lock)}
     return new Promise((resolve) => {
@@ -92,11 +97,20 @@ export class Forwarder {
     })
   }
 
+  /** What a transaction gets once this server left the cluster (OVS no longer serves the database then). */
+  private leftOutcome(): TxnOutcome {
+    return failed('not leader', `server ${this.c.driver.id} left the cluster of database "${this.c.name}" and no longer serves it: use another member`)
+  }
+
   /** Tries every held write again: run here if now leader, forward if a leader is known. */
   retry(): void {
     const now = Date.now()
     for (const d of [...this.deferred]) {
       if (d.done || d.forwarding) continue
+      if (this.c.left) {
+        this.finish(d, this.leftOutcome())
+        continue
+      }
       if (this.c.canWriteLocally()) {
         this.deferred.delete(d)
         d.inner = (this.c.hosted as NonNullable<ClusteredDb['hosted']>).transact(d.ops, d.env, {}, (o) => this.finish(d, o))

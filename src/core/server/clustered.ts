@@ -65,6 +65,8 @@ export class ClusteredDb implements CommitLog, RaftApplication {
   private orphanIndex = 0
   private compacting = false
   private described = ''
+  /** Set once a committed configuration no longer holds this server: it stops serving the database. */
+  left = false
   readonly forwarder: Forwarder
 
   private constructor(
@@ -123,16 +125,22 @@ export class ClusteredDb implements CommitLog, RaftApplication {
       }
     }
     const servers = state.entries.reduce((s, e) => (e.kind === 'servers' ? e.servers : s), state.snapshot.servers)
-    const join = Object.hasOwn(servers, header.serverId) ? [] : header.remoteAddresses
+    const left = hasLeft(state, header.serverId)
+    const join = Object.hasOwn(servers, header.serverId) || left ? [] : header.remoteAddresses
     const c = new ClusteredDb(header.name, opened.file, server, o, state, applied, eid, join)
     c.schemaJson = schemaJson
     if (db !== null) c.host(db)
+    if (left) {
+      c.left = true
+      o.log('WARN', `${path}: server ${header.serverId} left its cluster: it may never rejoin (ovsdb-server(1) cluster/leave), so the database is not served`)
+      c.changed()
+    }
     return c
   }
 
-  /** Starts the Raft server (listener, clock). */
+  /** Starts the Raft server (listener, clock); a server that left the cluster has none. */
   start(): Promise<void> {
-    return this.driver.start()
+    return this.left ? Promise.resolve() : this.driver.start()
   }
 
   private host(db: Database): void {
@@ -259,6 +267,7 @@ export class ClusteredDb implements CommitLog, RaftApplication {
       this.leaderStartIndex = Infinity
     }
     if (st.membership === 'cluster member') this.file.joined()
+    if (st.membership === 'left cluster' && !this.left) this.leftCluster()
     if (this.hosted !== null) {
       const status = this.dbStatus()
       const key = JSON.stringify(status)
@@ -270,6 +279,19 @@ export class ClusteredDb implements CommitLog, RaftApplication {
     this.forwarder.retry()
   }
 
+  /**
+   * The server is out of the cluster for good (cluster/leave, cluster/kick): like ovsdb-server, which then
+   * stops serving the database ("removing database because storage disconnected permanently"), it stops its
+   * Raft server, refuses every transaction (clustered-forward.ts) and tells clients it is not connected.
+   */
+  private leftCluster(): void {
+    this.left = true
+    this.orphanAll('the server left the cluster')
+    this.o.log('INFO', `${this.name}: server ${this.driver.id} left the cluster: no longer serving the database`)
+    void this.driver.close().catch((err: Error) => this.o.log('WARN', `${this.name}: cannot stop the Raft server: ${err.message}`))
+    this.forwarder.retry()
+  }
+
   learnedClusterId(clusterId: string): void {
     this.file.learnClusterId(clusterId)
   }
@@ -278,7 +300,7 @@ export class ClusteredDb implements CommitLog, RaftApplication {
   dbStatus(): DbStatus {
     const st = this.driver.status()
     return {
-      connected: st.membership === 'cluster member' && st.leader !== null,
+      connected: !this.left && st.membership === 'cluster member' && st.leader !== null,
       leader: this.driver.isLeader,
       sid: st.id,
       ...(st.clusterId === null ? {} : {cid: st.clusterId}),
@@ -348,6 +370,22 @@ export async function serveClusteredFile(server: OvsdbServer, path: string, o: C
   const c = await ClusteredDb.open(server, path, o)
   await c.start()
   return c
+}
+
+/**
+ * Whether the server `id` left its cluster for good: a committed configuration once held it and the latest
+ * committed one does not (a server that left may never rejoin, ovsdb-server(1) cluster/leave).
+ */
+function hasLeft(state: PersistedState, id: string): boolean {
+  let was = Object.hasOwn(state.snapshot.servers, id)
+  let is = was
+  for (const e of state.entries) {
+    if (e.index > state.hardState.commit) break
+    if (e.kind !== 'servers') continue
+    is = Object.hasOwn(e.servers, id)
+    was ||= is
+  }
+  return was && !is
 }
 
 /** Applies an entry's <cluster-txn> to `db`; returns its changes (null when it carried no transaction). */
