@@ -1,10 +1,13 @@
 import {Args, Flags} from '@oclif/core'
 import {OvnctlCommand} from '../core/cli/command.js'
+import {usageError} from '../core/cli/exit.js'
 import {outputFlags, timeoutFlag} from '../core/cli/flags.js'
 import {selectedFormat} from '../core/cli/output.js'
 import {toJson} from '../core/cli/cells.js'
-import {firstError} from '../core/idl/client.js'
-import {plainJson} from '../core/idl/display.js'
+import {withTimeout} from '../core/cli/deadline.js'
+import {firstError, type OvsdbClient} from '../core/idl/client.js'
+import {plainValue} from '../core/idl/display.js'
+import {DatabaseSchema} from '../core/ovsdb/index.js'
 import {connectForCommand, defaultDatabase, defaultRemote} from '../core/idl/command-support.js'
 
 /** `ovnctl db-dump`: the contents of tables, as `ovsdb-client dump`. */
@@ -40,18 +43,32 @@ DATABASE may be omitted when the server has only one database besides _Server.`
     const [dbArg, table, ...columns] = (await this.parse(DbDump)).argv as string[]
     const client = await connectForCommand(this.flags.db, this.flags.timeout)
     try {
-      const db = await defaultDatabase(client, dbArg)
-      const schema = (await client.getSchema(db)) as {tables: Record<string, {columns: Record<string, unknown>}>}
-      const tables = table === undefined ? Object.keys(schema.tables).sort() : [table]
-      const ops = tables.map((t) => ({op: 'select', table: t, where: [], ...(columns.length > 0 ? {columns: ['_uuid', ...columns]} : {})}))
-      const results = await client.transact(db, ops)
-      const error = firstError(results)
-      if (error) throw new Error(`Cannot dump "${db}": ${error.error}${error.details ? `: ${error.details}` : ''}`)
-      const rowsOf = (i: number) => ((results[i] as {rows: Record<string, unknown>[]}).rows).map(plainRow)
-      this.print(tables, rowsOf, (t) => ['_uuid', ...(columns.length > 0 ? columns : Object.keys(schema.tables[t].columns).sort())])
+      // --timeout bounds the whole read: a server that accepts the connection and never answers is exit 5.
+      const what = `Cannot dump ${dbArg === undefined ? '' : `"${dbArg}" `}from "${this.flags.db}"`
+      const {tables, results, columnsOf, schema} = await withTimeout(this.read(client, dbArg, table, columns), {timeoutMs: this.flags.timeout, what})
+      const rowsOf = (i: number) => sortRows(((results[i] as {rows: Record<string, unknown>[]}).rows).map((r) => plainRow(schema, tables[i], r)), columnsOf(tables[i]))
+      this.print(tables, rowsOf, columnsOf)
     } finally {
       client.close()
     }
+  }
+
+  /** Picks the database, checks the names against its schema, and selects the rows of every table asked for. */
+  private async read(client: OvsdbClient, dbArg: string | undefined, table: string | undefined, columns: string[]) {
+    const db = await defaultDatabase(client, dbArg)
+    const schemaJSON = await client.getSchema(db)
+    const schema = DatabaseSchema.fromJSON(schemaJSON)
+    const tables = table === undefined ? [...schema.tables.keys()].sort() : [table]
+    checkNames(db, schema, tables, columns)
+    // _uuid always comes first; naming it too must not ask the server for it twice (a "syntax error" there).
+    const named = columns.filter((c) => c !== '_uuid')
+    const ops = tables.map((t) => ({op: 'select', table: t, where: [], ...(columns.length > 0 ? {columns: ['_uuid', ...named]} : {})}))
+    const results = await client.transact(db, ops)
+    const error = firstError(results)
+    if (error) throw new Error(`Cannot dump "${db}": ${error.error}${error.details ? `: ${error.details}` : ''}`)
+    // _uuid first (rows have an identity in every format), then the named columns or every column.
+    const columnsOf = (t: string) => ['_uuid', ...(columns.length > 0 ? named : [...schema.tables.get(t)!.columns.keys()].sort())]
+    return {tables, results, columnsOf, schema}
   }
 
   private print(tables: string[], rowsOf: (i: number) => Record<string, unknown>[], columnsOf: (t: string) => string[]): void {
@@ -77,8 +94,26 @@ DATABASE may be omitted when the server has only one database besides _Server.`
   }
 }
 
-function plainRow(row: Record<string, unknown>): Record<string, unknown> {
+/** Unknown tables and columns are usage errors (exit 2), named before the server is asked. */
+function checkNames(db: string, schema: DatabaseSchema, named: string[], columns: string[]): void {
+  for (const t of named) {
+    const table = schema.tables.get(t)
+    if (table === undefined) throw usageError(`Unknown table "${t}" in database "${db}"`)
+    const unknown = columns.find((c) => table.column(c) === undefined)
+    if (unknown !== undefined) throw usageError(`Unknown column "${unknown}" in table "${t}"`)
+  }
+}
+
+function plainRow(schema: DatabaseSchema, table: string, row: Record<string, unknown>): Record<string, unknown> {
+  const ts = schema.tables.get(table)!
   const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(row)) out[k] = plainJson(v)
+  for (const [k, v] of Object.entries(row)) out[k] = plainValue(ts.column(k)?.type, v)
   return out
+}
+
+/** Rows in a stable order, as ovsdb-client prints them: by the shown columns left to right, _uuid last. */
+function sortRows(rows: Record<string, unknown>[], columns: string[]): Record<string, unknown>[] {
+  const order = [...columns.filter((c) => c !== '_uuid'), '_uuid']
+  const key = (r: Record<string, unknown>) => JSON.stringify(order.map((c) => r[c]))
+  return rows.map((r) => [key(r), r] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r)
 }

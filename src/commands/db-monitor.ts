@@ -1,11 +1,13 @@
 import {Args, Flags} from '@oclif/core'
 import {toJson} from '../core/cli/cells.js'
 import {OvnctlCommand} from '../core/cli/command.js'
-import {usageError} from '../core/cli/exit.js'
+import {ExitCode, failedError, usageError} from '../core/cli/exit.js'
 import {outputFlags, timeoutFlag} from '../core/cli/flags.js'
 import {selectedFormat} from '../core/cli/output.js'
+import {withTimeout} from '../core/cli/deadline.js'
+import type {OvsdbClient} from '../core/idl/client.js'
 import {connectForCommand, defaultDatabase, defaultRemote, requestFailure} from '../core/idl/command-support.js'
-import {plainJson} from '../core/idl/display.js'
+import {plainValue} from '../core/idl/display.js'
 import {Replica, type ReplicaEvent} from '../core/idl/replica.js'
 import {type ColumnSchema, DatabaseSchema} from '../core/ovsdb/index.js'
 
@@ -53,6 +55,9 @@ changes, after --duration, or on Ctrl-C or SIGTERM.
 
   async run(): Promise<void> {
     const [dbName, tableList, ...columnNames] = (await this.parse(DbMonitor)).argv as string[]
+    // SIGTERM is one of the monitor's documented ends, as --count and --duration are: exit 0 once the output is
+    // complete (the json array closed). Ctrl-C stays "interrupted" (130).
+    this.shutdown.exitCodes.SIGTERM = ExitCode.ok
     let where: unknown
     if (this.flags.where !== undefined) {
       try {
@@ -62,19 +67,16 @@ changes, after --duration, or on Ctrl-C or SIGTERM.
       }
     }
     const client = await connectForCommand(this.flags.db, this.flags.timeout)
-    const db = await defaultDatabase(client, dbName)
-    const schema = DatabaseSchema.fromJSON(await client.getSchema(db))
-    const columns = new Map<string, ColumnSchema[]>()
-    const requests: Record<string, unknown> = {}
-    for (const table of tableList.split(',')) {
-      const ts = schema.tables.get(table)
-      if (!ts) throw usageError(`Unknown table "${table}" in database "${db}"`)
-      const cols = columnNames.length ? columnNames.map((c) => ts.column(c) ?? badColumn(table, c)) : [...ts.columns.values()]
-      columns.set(table, cols)
-      requests[table] = [{columns: cols.map((c) => c.name), ...(where === undefined ? {} : {where}), select: {initial: !this.flags['no-initial']}}]
-    }
+    // --timeout bounds every step before the monitor runs: a server that never answers is exit 5.
+    const what = `Cannot monitor "${dbName}" on "${this.flags.db}"`
+    const {db, schema} = await withTimeout(databaseAndSchema(client, dbName), {timeoutMs: this.flags.timeout, what})
+    const {columns, requests} = monitorRequests(schema, db, {tables: tableList.split(','), columnNames, where, initial: !this.flags['no-initial']})
+    this.schema = schema
     const replica = new Replica(schema, columns)
+    let stop: () => void = () => {}
+    let lost: string | undefined
     const done = new Promise<void>((resolve) => {
+      stop = resolve
       client.conn.setHandler({
         onRequest: (method, params, id) => (method === 'echo' ? client.conn.respond(id, params) : client.conn.respondError(id, 'unknown method')),
         onNotification: (method, params) => {
@@ -82,7 +84,7 @@ changes, after --duration, or on Ctrl-C or SIGTERM.
         },
       })
       client.conn.onClose((reason) => {
-        if (!this.signal.aborted && !this.stopping) this.warn(`Monitor of "${db}" ended: ${reason}`)
+        if (!this.signal.aborted && !this.stopping) lost = reason
         resolve()
       })
       this.signal.addEventListener('abort', () => resolve())
@@ -91,7 +93,8 @@ changes, after --duration, or on Ctrl-C or SIGTERM.
     this.onShutdown(() => this.finish())
     try {
       const initial = await client.conn.request('monitor_cond', [db, 'ovnctl', requests], {timeoutMs: this.flags.timeout})
-      this.emit(replica.apply(initial as never), () => {})
+      // --count may be reached by the initial rows alone: end then too.
+      this.emit(replica.apply(initial as never), stop)
     } catch (err) {
       client.close()
       throw requestFailure(`Cannot monitor "${db}"`, err)
@@ -100,14 +103,19 @@ changes, after --duration, or on Ctrl-C or SIGTERM.
     this.stopping = true
     client.close()
     this.finish()
+    // As ovsdb-client monitor does: losing the server before the monitor was told to end is a failure (exit 1).
+    if (lost !== undefined) throw failedError(`Monitor of "${db}" ended: ${lost}`)
   }
+
+  private schema: DatabaseSchema | undefined
 
   private emit(events: ReplicaEvent[], stop: () => void): void {
     const records: Record<string, unknown>[] = []
     for (const e of events) {
       if (this.flags.count !== undefined && this.printed >= this.flags.count) break
       const row: Record<string, unknown> = {table: e.table, uuid: e.uuid, action: e.action}
-      for (const [k, v] of Object.entries(e.row)) row[k] = plainJson(v)
+      const table = this.schema?.tables.get(e.table)
+      for (const [k, v] of Object.entries(e.row)) row[k] = plainValue(table?.column(k)?.type, v)
       records.push(row)
       this.printed++
     }
@@ -125,6 +133,31 @@ changes, after --duration, or on Ctrl-C or SIGTERM.
     this.finished = true
     if (selectedFormat(this.flags) === 'json') process.stdout.write(toJson(this.collected, process.stdout.isTTY ? 2 : undefined) + '\n')
   }
+}
+
+/** The monitor_cond requests (ovsdb-server(7) §4.1.12) and the columns each table shows; unknown names are exit 2. */
+function monitorRequests(
+  schema: DatabaseSchema,
+  db: string,
+  options: {tables: string[]; columnNames: string[]; where: unknown; initial: boolean},
+): {columns: Map<string, ColumnSchema[]>; requests: Record<string, unknown>} {
+  const columns = new Map<string, ColumnSchema[]>()
+  const requests: Record<string, unknown> = {}
+  for (const table of options.tables) {
+    const ts = schema.tables.get(table)
+    if (!ts) throw usageError(`Unknown table "${table}" in database "${db}"`)
+    const cols = options.columnNames.length ? options.columnNames.map((c) => ts.column(c) ?? badColumn(table, c)) : [...ts.columns.values()]
+    columns.set(table, cols)
+    const where = options.where === undefined ? {} : {where: options.where}
+    requests[table] = [{columns: cols.map((c) => c.name), ...where, select: {initial: options.initial}}]
+  }
+  return {columns, requests}
+}
+
+/** The database to monitor (the one named, checked against the server's list) and its schema. */
+async function databaseAndSchema(client: OvsdbClient, named: string): Promise<{db: string; schema: DatabaseSchema}> {
+  const db = await defaultDatabase(client, named)
+  return {db, schema: DatabaseSchema.fromJSON(await client.getSchema(db))}
 }
 
 function badColumn(table: string, column: string): never {

@@ -14,8 +14,8 @@ export default class DbTransact extends OvnctlCommand<typeof DbTransact> {
 then the operations of RFC 7047 §5.2 (insert, select, update, mutate, delete, wait, commit, abort, comment, assert). \
 Give it as an argument, or "-" to read it from stdin.
 
-The results print on stdout as one JSON array (as the server sent it). When an operation fails, the exit code \
-is 1 and the first error is also named on stderr, so that scripts can test for it.`
+The results print on stdout as one JSON array (as the server sent it; indented on a terminal). When an operation \
+fails, the exit code is 1 and the first error is also named on stderr, so that scripts can test for it.`
 
   static override examples = [
     `<%= config.bin %> <%= command.id %> --db=unix:nb.sock '["OVN_Northbound",{"op":"insert","table":"Logical_Switch","row":{"name":"sw0"}}]'`,
@@ -29,6 +29,8 @@ is 1 and the first error is also named on stderr, so that scripts can test for i
   static override flags = {
     db: Flags.string({summary: 'The server: unix:FILE or tcp:IP:PORT (a comma-separated list tries each).', default: defaultRemote, helpValue: 'REMOTE'}),
     timeout: timeoutFlag({defaultMs: 30_000}),
+    // The results are JSON anyway; --json is taken as by every command so that scripts get errors as JSON too.
+    json: Flags.boolean({summary: 'Print errors as a JSON object on stderr (the results are always JSON).'}),
   }
 
   async run(): Promise<void> {
@@ -52,7 +54,8 @@ is 1 and the first error is also named on stderr, so that scripts can test for i
     } finally {
       client.close()
     }
-    process.stdout.write(toJson(results) + '\n')
+    // One JSON document: indented for people on a terminal, compact for pipelines.
+    process.stdout.write(toJson(results, process.stdout.isTTY ? 2 : undefined) + '\n')
     const error = firstError(results)
     if (error) throw failedError(`${what} failed: ${error.error}${error.details ? `: ${error.details}` : ''}`)
   }

@@ -123,10 +123,21 @@ export function exitKindOf(code: number): ExitKind {
   return exitCodeMeanings.find((m) => m.code === code)?.kind ?? 'failed'
 }
 
-/** The operator-facing message of any thrown value (oclif's "See more help with --help" trailer removed). */
+/** oclif's wrapping of a flag value that failed to parse: "Parsing --count \n\tExpected an integer ...". */
+const flagParsePattern = /^Parsing (--[\w-]+) \n\t/
+
+/**
+ * The operator-facing message of any thrown value: oclif's "See more help with --help" trailer removed, and its
+ * two-line "Parsing --flag" wrapping turned into one line, "Invalid --flag: detail" (the detail alone when it
+ * already names the flag, as our own flag parsers do).
+ */
 export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message.replace(/\nSee more help with --help$/, '')
-  return String(err)
+  if (!(err instanceof Error)) return String(err)
+  const message = err.message.replace(/\nSee more help with --help$/, '')
+  const parse = flagParsePattern.exec(message)
+  if (!parse) return message
+  const detail = message.slice(parse[0].length)
+  return detail.includes(parse[1]) ? detail : `Invalid ${parse[1]}: ${detail}`
 }
 
 /** The JSON document printed on stderr for an error under `--json` (stdout stays for data). */

@@ -3,6 +3,7 @@
  * UUIDs as strings. Every output format then shows them the same way (tables as compact JSON, --bare as
  * ovsdb-client's bare data).
  */
+import type {ColumnType} from '../ovsdb/index.js'
 
 function isTagged(value: unknown, tag: string): value is [string, unknown] {
   return Array.isArray(value) && value.length === 2 && value[0] === tag
@@ -22,4 +23,15 @@ export function plainJson(value: unknown): unknown {
     return out
   }
   return plainAtom(value)
+}
+
+/**
+ * Plain JSON for a value of a column of `type`: as `plainJson`, except that a set column is always an array
+ * (OVSDB writes a one-element set as the bare atom) and an optional scalar (0 or 1 value) is the value or null.
+ */
+export function plainValue(type: ColumnType | undefined, json: unknown): unknown {
+  const value = plainJson(json)
+  if (type === undefined || type.value !== undefined || (type.min === 1 && type.max === 1)) return value
+  if (type.max === 1) return Array.isArray(value) ? (value.length > 0 ? value[0] : null) : value
+  return Array.isArray(value) ? value : [value]
 }
