@@ -1,6 +1,6 @@
 /**
  * SipHash-2-4 written the naive way, with BigInt and straight from the paper's description (§2): the oracle that
- * the 32-bit implementation is checked against, and the baseline bench/digest-coding.ts measures it against.
+ * the 32-bit implementation is checked against, and the baseline bench/tools/digest-coding.ts measures it against.
  */
 const mask64 = (1n << 64n) - 1n
 

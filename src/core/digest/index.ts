@@ -23,7 +23,7 @@ export interface DigestIndexOptions {
 
 /**
  * Defaults: k = 4 (k = 3 leaves ~1% of tables unpeelable at any size, k = 4 peels at ≥ 1.6 cells per difference;
- * bench/digest-coding.ts) and 4 × 2520 cells: 161 KiB in memory per index, enough for ~6k differences. 2520 =
+ * bench/tools/digest-coding.ts) and 4 × 2520 cells: 161 KiB in memory per index, enough for ~6k differences. 2520 =
  * 2^3·3^2·5·7 has 48 divisors, so the table sent can be cut close to the size needed.
  */
 export const defaultDigestIndexOptions: DigestIndexOptions = {k: 4, subCellsMax: 2520, strata: defaultStrataShape}

@@ -48,7 +48,7 @@ export interface ReconcileLimits {
   readonly subCellsMin: number
 }
 
-/** Defaults, chosen by bench/digest-coding.ts. */
+/** Defaults, chosen by bench/tools/digest-coding.ts. */
 export const defaultReconcileLimits: ReconcileLimits = {attemptsMax: 3, sizeFactor: 2.5, subCellsMin: 8}
 
 /** One side's view of an exchange: its digest set and what both sides must agree on. */

@@ -2,7 +2,7 @@
  * SipHash-2-4 (Aumasson and Bernstein, "SipHash: a fast short-input PRF", INDOCRYPT 2012) in 32-bit
  * arithmetic. Row digests are keyed so that someone who does not hold the current salt cannot choose rows whose
  * digests collide (a collision would hide a difference from reconciliation). Each 64-bit word of the state is
- * kept as two uint32 halves in one typed array: measured (bench/digest-coding.ts) several times faster than
+ * kept as two uint32 halves in one typed array: measured (bench/tools/digest-coding.ts) several times faster than
  * BigInt, which allocates on every operation.
  */
 

@@ -5,7 +5,7 @@
  * the top stratum down until one fails gives count × 2^(i+1) as the estimate (Algorithm 2 of the paper).
  *
  * Cells here are compact (a 32-bit key, the XOR of the digest's halves, and a 16-bit checksum): the estimator
- * needs counts, not exact keys, and is sent on every reconnect, so it is kept small (see bench/digest-coding.ts).
+ * needs counts, not exact keys, and is sent on every reconnect, so it is kept small (see bench/tools/digest-coding.ts).
  */
 import {Iblt, peel} from './iblt.js'
 import {mix, seeds, trailingZeros} from './mix.js'
@@ -25,7 +25,7 @@ export interface StrataShape {
  * Default shape: 11 strata × 4 × 6 cells, 7 bytes a cell, 1892 bytes on the wire (the paper's 32 × 80 full cells
  * would be ~40 KB, five times the whole budget for d = 100). Eleven strata estimate differences up to about
  * 2^10 × 12 ≈ 12k, above what the default index decodes. Measured estimate/true ratio: median ~0.96, 5th
- * percentile ~0.64, 95th ~1.4 (bench/digest-coding.ts), which the plan's sizeFactor absorbs.
+ * percentile ~0.64, 95th ~1.4 (bench/tools/digest-coding.ts), which the plan's sizeFactor absorbs.
  */
 export const defaultStrataShape: StrataShape = {strata: 11, k: 4, subCells: 6}
 

@@ -4,22 +4,23 @@
  * a commit changes.
  */
 import { assert } from './atom.js';
-import { datumToJSON } from './datum.js';
-import { forEachRef } from './refs.js';
+import { refTargets } from './refs.js';
 import type { Row } from './row.js';
 import type { DatabaseSchema, TableSchema } from './schema.js';
+import { type IndexKey, type TablePlan, compileIndexKey, tablePlan } from './table-plan.js';
 import type { Changes } from './transaction-types.js';
 
-/** The key under which a row is stored in a unique index. */
-export function indexKey(table: TableSchema, index: readonly string[], row: Row): string {
-  let s = '';
-  for (const c of index) {
-    if (c === '_uuid') s += row.uuid;
-    else if (c === '_version') s += row.version;
-    else s += JSON.stringify(datumToJSON(table.column(c)!.type, row.columns[c]!));
-    s += '\u0000';
-  }
-  return s;
+export type { IndexKey } from './table-plan.js';
+
+/** The key under which a row is stored in a unique index (see IndexKey). */
+export function indexKey(table: TableSchema, index: readonly string[], row: Row): IndexKey {
+  const i = table.indexes.indexOf(index as string[]);
+  return i >= 0 ? tablePlan(table).indexKeys[i]!(row) : compileIndexKey(table, index)(row);
+}
+
+/** The key of a referring row in Table.weakReferrers: "table uuid". */
+function weakReferrerKey(table: Table, row: Row): string {
+  return `${table.schema.name} ${row.uuid}`;
 }
 
 /** One table of a database. */
@@ -29,15 +30,19 @@ export class Table {
   /** Rows by uuid. */
   readonly rows: Map<string, Row> = new Map();
   /** One map per schema index: index key → row uuid. */
-  readonly indexes: Map<string, string>[];
+  readonly indexes: Map<IndexKey, string>[];
   /** Number of strong references to each referenced row of this table. */
   readonly strongRefs: Map<string, number> = new Map();
   /** Rows holding weak references to each row of this table: "table uuid" → count. */
   readonly weakReferrers: Map<string, Map<string, number>> = new Map();
 
+  /** Derived facts of the schema, shared by the engine's hot paths. */
+  readonly plan: TablePlan;
+
   constructor(schema: TableSchema) {
     this.schema = schema;
     this.indexes = schema.indexes.map(() => new Map());
+    this.plan = tablePlan(schema);
   }
 
   /** Strong reference count of row `uuid`. */
@@ -60,7 +65,8 @@ export class Database {
   /** The table called `name`; throws for unknown names (a programming error). */
   table(name: string): Table {
     const t = this.tables.get(name);
-    assert(t, `no table "${name}" in database "${this.schema.name}"`);
+    // The message is built only on failure: this runs several times per transaction.
+    if (!t) assert(false, `no table "${name}" in database "${this.schema.name}"`);
     return t;
   }
 
@@ -78,7 +84,7 @@ export class Database {
       for (const [uuid, ch] of rows) {
         if (ch.old) this.unlink(table, ch.old);
         if (ch.new) {
-          assert(ch.new.uuid === uuid, `row change key ${uuid} holds row ${ch.new.uuid}`);
+          if (ch.new.uuid !== uuid) assert(false, `row change key ${uuid} holds row ${ch.new.uuid}`);
           table.rows.set(uuid, ch.new);
         } else {
           table.rows.delete(uuid);
@@ -93,42 +99,57 @@ export class Database {
   }
 
   private unlink(table: Table, row: Row): void {
-    table.schema.indexes.forEach((idx, i) => {
-      const k = indexKey(table.schema, idx, row);
-      if (table.indexes[i]!.get(k) === row.uuid) table.indexes[i]!.delete(k);
-    });
-    const src = `${table.schema.name} ${row.uuid}`;
-    forEachRef(table.schema, row, (rc, target) => {
-      const dst = this.table(rc.refTable);
-      if (rc.weak) {
-        const m = dst.weakReferrers.get(target);
-        if (!m) return;
+    const { indexKeys, strongRefs, weakRefs } = table.plan;
+    for (let i = 0; i < indexKeys.length; i++) {
+      const k = indexKeys[i]!(row);
+      const index = table.indexes[i]!;
+      if (index.get(k) === row.uuid) index.delete(k);
+    }
+    for (const rc of strongRefs) {
+      const targets = refTargets(row, rc);
+      if (targets.length === 0) continue;
+      const counts = this.table(rc.refTable).strongRefs;
+      for (const target of targets) {
+        const n = (counts.get(target) ?? 0) - 1;
+        if (n > 0) counts.set(target, n);
+        else counts.delete(target);
+      }
+    }
+    for (const rc of weakRefs) {
+      const targets = refTargets(row, rc);
+      if (targets.length === 0) continue;
+      const src = weakReferrerKey(table, row);
+      const referrers = this.table(rc.refTable).weakReferrers;
+      for (const target of targets) {
+        const m = referrers.get(target);
+        if (!m) continue;
         const n = (m.get(src) ?? 0) - 1;
         if (n > 0) m.set(src, n);
         else m.delete(src);
-        if (m.size === 0) dst.weakReferrers.delete(target);
-      } else {
-        const n = dst.refCount(target) - 1;
-        if (n > 0) dst.strongRefs.set(target, n);
-        else dst.strongRefs.delete(target);
+        if (m.size === 0) referrers.delete(target);
       }
-    });
+    }
   }
 
   private link(table: Table, row: Row): void {
-    table.schema.indexes.forEach((idx, i) => {
-      table.indexes[i]!.set(indexKey(table.schema, idx, row), row.uuid);
-    });
-    const src = `${table.schema.name} ${row.uuid}`;
-    forEachRef(table.schema, row, (rc, target) => {
-      const dst = this.table(rc.refTable);
-      if (rc.weak) {
-        let m = dst.weakReferrers.get(target);
-        if (!m) dst.weakReferrers.set(target, (m = new Map()));
+    const { indexKeys, strongRefs, weakRefs } = table.plan;
+    for (let i = 0; i < indexKeys.length; i++) table.indexes[i]!.set(indexKeys[i]!(row), row.uuid);
+    for (const rc of strongRefs) {
+      const targets = refTargets(row, rc);
+      if (targets.length === 0) continue;
+      const counts = this.table(rc.refTable).strongRefs;
+      for (const target of targets) counts.set(target, (counts.get(target) ?? 0) + 1);
+    }
+    for (const rc of weakRefs) {
+      const targets = refTargets(row, rc);
+      if (targets.length === 0) continue;
+      const src = weakReferrerKey(table, row);
+      const referrers = this.table(rc.refTable).weakReferrers;
+      for (const target of targets) {
+        let m = referrers.get(target);
+        if (!m) referrers.set(target, (m = new Map()));
         m.set(src, (m.get(src) ?? 0) + 1);
-      } else {
-        dst.strongRefs.set(target, dst.refCount(target) + 1);
       }
-    });
+    }
   }
 }

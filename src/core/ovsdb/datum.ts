@@ -7,7 +7,7 @@ import {
   checkAtomConstraints, compareAtoms,
 } from './atom.js';
 import { OvsdbError, constraintViolation, syntaxError } from './errors.js';
-import { type ColumnType, isMap, isScalar, typeToEnglish } from './types.js';
+import { type BaseType, type ColumnType, isMap, isScalar, typeToEnglish } from './types.js';
 
 /** A column value: sorted keys, and values iff the column is a map. Immutable. */
 export interface Datum {
@@ -40,8 +40,62 @@ export function defaultDatum(type: ColumnType): Datum {
 /** Wraps already sorted, duplicate-free arrays as a frozen datum (no checks). */
 export function freezeDatum(keys: Atom[], values?: Atom[]): Datum {
   if (keys.length === 0) return values ? EMPTY_MAP : EMPTY_SET;
+  if (!values && keys.length === 1) {
+    const shared = sharedScalar(keys[0]!);
+    if (shared) return shared;
+  }
   Object.freeze(keys);
   return values ? Object.freeze({ keys, values: Object.freeze(values) }) : Object.freeze({ keys });
+}
+
+/**
+ * Datums are immutable values, so one frozen datum can stand for every equal one-atom datum. Rows
+ * share those of booleans and of the first integers seen (priorities, tunnel keys, table ids):
+ * some 90 bytes per column value. Integers are shared up to a bound, so that a database of unique
+ * numbers costs a fixed amount at most.
+ */
+const SHARED_INTEGERS_MAX = 16384;
+const sharedIntegers = new Map<number, Datum>();
+const TRUE_DATUM: Datum = Object.freeze({ keys: Object.freeze([true]) });
+const FALSE_DATUM: Datum = Object.freeze({ keys: Object.freeze([false]) });
+
+function sharedScalar(atom: Atom): Datum | undefined {
+  if (typeof atom === 'boolean') return atom ? TRUE_DATUM : FALSE_DATUM;
+  if (typeof atom !== 'number' || !Number.isInteger(atom)) return undefined;
+  let d = sharedIntegers.get(atom);
+  if (!d && sharedIntegers.size < SHARED_INTEGERS_MAX) {
+    d = Object.freeze({ keys: Object.freeze([atom]) });
+    sharedIntegers.set(atom, d);
+  }
+  return d;
+}
+
+/** One shared datum per value of an enumerated string column (bounded by the schema). */
+const sharedEnumStrings = new WeakMap<BaseType, Map<Atom, Datum>>();
+
+function enumScalar(base: BaseType, atom: Atom): Datum {
+  let m = sharedEnumStrings.get(base);
+  if (!m) sharedEnumStrings.set(base, (m = new Map()));
+  let d = m.get(atom);
+  if (!d) m.set(atom, (d = Object.freeze({ keys: Object.freeze([atom]) })));
+  return d;
+}
+
+/**
+ * The most recently parsed single references, shared: rows of a table often point at the same few
+ * rows (every Logical_Flow, Port_Binding and MAC_Binding at its datapath), and sharing saves the
+ * datum and its 36-character uuid string. Least recently added entries go first beyond the bound.
+ */
+const SHARED_REFS_MAX = 4096;
+const sharedRefs = new Map<Atom, Datum>();
+
+function refScalar(atom: Atom): Datum {
+  let d = sharedRefs.get(atom);
+  if (!d) {
+    if (sharedRefs.size >= SHARED_REFS_MAX) sharedRefs.delete(sharedRefs.keys().next().value!);
+    sharedRefs.set(atom, (d = Object.freeze({ keys: Object.freeze([atom]) })));
+  }
+  return d;
 }
 
 /** A scalar (one-atom) datum. */
@@ -61,7 +115,7 @@ export function makeDatum(keys: Atom[], values?: Atom[]): Datum {
     }
     return freezeDatum(k2, values ? idx.map((i) => values[i]!) : undefined);
   }
-  return freezeDatum(keys, values);
+  return freezeDatum(keys, values?.slice());
 }
 
 function unwrap(json: unknown, name: string): unknown[] {
@@ -81,20 +135,21 @@ export function datumFromJSON(type: ColumnType, json: unknown, ctx?: NamedUuidRe
         ? `${cls} must have exactly one member but ${n} are present`
         : `${cls} must have ${type.min} to ${type.max === Infinity ? 4294967295 : type.max} members but ${n} are present`);
     }
-    const keys: Atom[] = [];
-    const values: Atom[] | undefined = map ? [] : undefined;
-    for (const elem of inner) {
-      if (map) {
-        if (!Array.isArray(elem) || elem.length !== 2) throw syntaxError(elem, 'expected 2-element array');
-        keys.push(atomFromJSON(type.key, elem[0], ctx));
-        values!.push(atomFromJSON(type.value!, elem[1], ctx));
-      } else {
-        keys.push(atomFromJSON(type.key, elem, ctx));
-      }
-    }
+    // Arrays made by map() have exactly their length; grown by push() they keep spare capacity.
+    if (!map) return makeDatum(inner.map((elem) => atomFromJSON(type.key, elem, ctx)));
+    const values: Atom[] = [];
+    const keys = inner.map((elem) => {
+      if (!Array.isArray(elem) || elem.length !== 2) throw syntaxError(elem, 'expected 2-element array');
+      const key = atomFromJSON(type.key, elem[0], ctx);
+      values.push(atomFromJSON(type.value!, elem[1], ctx));
+      return key;
+    });
     return makeDatum(keys, values);
   }
-  return freezeDatum([atomFromJSON(type.key, json, ctx)]);
+  const atom = atomFromJSON(type.key, json, ctx);
+  if (typeof atom !== 'string') return freezeDatum([atom]);
+  if (type.key.enum) return enumScalar(type.key, atom);
+  return type.key.refTable !== undefined ? refScalar(atom) : freezeDatum([atom]);
 }
 
 /** The JSON form of a datum as OVS writes it: maps always ["map",...], 1-element sets bare. */
@@ -170,7 +225,8 @@ function merge(a: Datum, b: Datum, keep: (ia: number, ib: number) => boolean): D
     if (c <= 0) i++;
     if (c >= 0) j++;
   }
-  return freezeDatum(keys, values);
+  // slice(): arrays grown by push() keep spare capacity, and datums are kept for long.
+  return freezeDatum(keys.slice(), values?.slice());
 }
 
 /** Union; for maps, existing keys keep their value (the "insert" mutator, RFC 7047 §5.1). */
@@ -194,7 +250,7 @@ export function datumSubtractPairs(a: Datum, b: Datum): Datum {
     keys.push(a.keys[i]!);
     values.push(a.values![i]!);
   }
-  return freezeDatum(keys, values);
+  return freezeDatum(keys.slice(), values.slice());
 }
 
 /** True if every key (and, for maps, pair) of `b` is in `a` (the "includes" function). */

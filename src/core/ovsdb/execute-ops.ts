@@ -4,13 +4,14 @@
  */
 import { type NamedUuidResolver, isUuid } from './atom.js';
 import { compileCondition } from './condition.js';
-import { type Datum, checkDatumAtoms, compareDatums, datumEquals, defaultDatum } from './datum.js';
+import { type Datum, checkDatumAtoms, compareDatums, datumEquals, datumFromJSON } from './datum.js';
 import { OvsdbError, syntaxError } from './errors.js';
 import { rowToJSON } from './json.js';
 import { applyMutation, compileMutations } from './mutation.js';
 import { type OpParser, parseColumns, parseRow } from './op-parser.js';
 import { type Row, makeRow, rowDatum } from './row.js';
 import type { TableSchema } from './schema.js';
+import { tablePlan } from './table-plan.js';
 import type { TxnEnv } from './transaction-types.js';
 import type { TxnView } from './txn-view.js';
 
@@ -63,14 +64,16 @@ function execInsert(x: ExecContext, p: OpParser): Record<string, unknown> {
   }
   uuid ??= x.env.newUuid();
   const version = x.env.newUuid();
-  const given = parseRow(table!, rowJson, x.symtab);
   const columns = table!.newColumns();
-  for (const [c, d] of given) columns[c.name] = d;
-  // ovsdb-server checks every single-valued column, since defaults may violate constraints.
-  for (const c of table!.columns.values()) {
-    const d = columns[c.name]!;
-    if (d.keys.length === 1) checkDatumAtoms(c.type, d);
+  const row = rowJson as Record<string, unknown>;
+  for (const name of Object.keys(row)) {
+    const column = table!.column(name);
+    if (!column) throw syntaxError(row, `No column ${name} in table ${table!.name}.`, 'unknown column');
+    columns[name] = datumFromJSON(column.type, row[name], x.symtab);
   }
+  // ovsdb-server checks every single-valued column, since defaults may violate constraints. Given
+  // values passed the same checks while parsed, so only such defaults can fail (in schema order).
+  for (const c of tablePlan(table!).badDefaults) checkDatumAtoms(c.type, columns[c.name]!);
   x.view.insert(table!.name, makeRow(uuid, version, columns));
   return { uuid: ['uuid', uuid] };
 }

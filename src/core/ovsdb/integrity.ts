@@ -4,12 +4,13 @@
  * unreferenced non-root rows, maxRows, weak reference removal, unique indexes, new versions.
  */
 import { ZERO_UUID } from './atom.js';
-import { indexKey } from './database.js';
+import type { Table } from './database.js';
 import { EMPTY_SET, type Datum, datumEquals, datumToString, findKey, freezeDatum } from './datum.js';
 import { OvsdbError, constraintViolation } from './errors.js';
-import { type RefColumn, forEachRef, refAtoms, refColumns } from './refs.js';
+import { type RefColumn, refTargets } from './refs.js';
 import { type Row, makeRow, rowContentEquals } from './row.js';
 import type { TableSchema } from './schema.js';
+import type { IndexKey } from './table-plan.js';
 import type { Changes, TxnEnv } from './transaction-types.js';
 import type { TxnEntry, TxnView } from './txn-view.js';
 
@@ -20,22 +21,30 @@ export function finishTransaction(view: TxnView, env: TxnEnv): Changes | null {
   refs.apply();
   collectGarbage(view, refs);
   checkMaxRows(view);
-  assessWeakRefs(view);
-  dropNoOps(view);
+  // Rows found changed above stay changed unless the weak reference pass changes them again.
+  dropNoOpsAmong(view, assessWeakRefs(view));
   checkIndexes(view);
   return toChanges(view, env);
 }
 
-function schemaOf(view: TxnView, table: string): TableSchema {
-  return view.db.schema.tables.get(table)!;
-}
-
 function dropNoOps(view: TxnView): void {
   for (const [tname, m] of view.touched) {
-    const ts = schemaOf(view, tname);
+    let ts: TableSchema | undefined;
     for (const [uuid, e] of m) {
-      if (!e.old && !e.new) m.delete(uuid);
-      else if (e.old && e.new && rowContentEquals(ts, e.old, e.new, datumEquals)) m.delete(uuid);
+      if (!e.old) {
+        if (!e.new) m.delete(uuid);
+        continue;
+      }
+      ts ??= view.base(tname).schema;
+      if (e.new && rowContentEquals(ts, e.old, e.new, datumEquals)) m.delete(uuid);
+    }
+  }
+}
+
+function dropNoOpsAmong(view: TxnView, entries: readonly [string, TxnEntry][]): void {
+  for (const [tname, e] of entries) {
+    if (e.old && e.new && rowContentEquals(view.base(tname).schema, e.old, e.new, datumEquals)) {
+      view.touched.get(tname)!.delete(e.old.uuid);
     }
   }
 }
@@ -46,7 +55,10 @@ class RefCounts {
   constructor(private readonly view: TxnView) {}
 
   count(table: string, uuid: string): number {
-    return this.view.base(table).refCount(uuid) + (this.delta.get(table)?.get(uuid) ?? 0);
+    // A row inserted by this transaction has no committed references (they would have dangled).
+    const e = this.view.touched.get(table)?.get(uuid);
+    const committed = e && !e.old ? 0 : this.view.base(table).refCount(uuid);
+    return committed + (this.delta.get(table)?.get(uuid) ?? 0);
   }
 
   add(table: string, uuid: string, n: number): void {
@@ -65,20 +77,11 @@ class RefCounts {
   /** update_ref_counts: adjust for every changed row, then refuse deleting referenced rows. */
   apply(): void {
     for (const [tname, m] of this.view.touched) {
-      const ts = schemaOf(this.view, tname);
+      const strong = this.view.base(tname).plan.strongRefs;
+      if (strong.length === 0) continue;
       for (const e of m.values()) {
-        if (e.old) forEachRef(ts, e.old, (rc, target) => { if (!rc.weak) this.add(rc.refTable, target, -1); });
-        if (e.new) {
-          const row = e.new;
-          forEachRef(ts, row, (rc, target) => {
-            if (rc.weak) return;
-            if (!this.view.get(rc.refTable, target)) {
-              throw new OvsdbError('referential integrity violation', `Table ${tname} column ${rc.column} ` +
-                `row ${row.uuid} references nonexistent row ${target} in table ${rc.refTable}.`);
-            }
-            this.add(rc.refTable, target, 1);
-          });
-        }
+        if (e.old) for (const rc of strong) for (const target of refTargets(e.old, rc)) this.add(rc.refTable, target, -1);
+        if (e.new) this.addNew(tname, strong, e.new);
       }
     }
     for (const [tname, m] of this.view.touched) {
@@ -91,32 +94,50 @@ class RefCounts {
       }
     }
   }
+
+  private addNew(tname: string, strong: readonly RefColumn[], row: Row): void {
+    for (const rc of strong) {
+      for (const target of refTargets(row, rc)) {
+        if (!this.view.get(rc.refTable, target)) {
+          throw new OvsdbError('referential integrity violation', `Table ${tname} column ${rc.column} ` +
+            `row ${row.uuid} references nonexistent row ${target} in table ${rc.refTable}.`);
+        }
+        this.add(rc.refTable, target, 1);
+      }
+    }
+  }
 }
 
 /** ovsdb(7): non-root rows that no strong reference reaches are deleted, cascading. */
 function collectGarbage(view: TxnView, refs: RefCounts): void {
   const work: Array<[string, string]> = refs.decreased();
-  for (const [tname, m] of view.touched) for (const [uuid, e] of m) if (e.new) work.push([tname, uuid]);
+  // Rows of root tables are never collected: leaving them out of the work list changes nothing.
+  for (const [tname, m] of view.touched) {
+    if (view.base(tname).schema.isRoot) continue;
+    for (const [uuid, e] of m) if (e.new) work.push([tname, uuid]);
+  }
   while (work.length) {
     const [tname, uuid] = work.pop()!;
-    const ts = schemaOf(view, tname);
-    if (ts.isRoot) continue;
+    const table = view.base(tname);
+    if (table.schema.isRoot) continue;
     const row = view.get(tname, uuid);
     if (!row || refs.count(tname, uuid) > 0) continue;
     view.delete(tname, uuid);
-    forEachRef(ts, row, (rc, target) => {
-      if (rc.weak) return;
-      refs.add(rc.refTable, target, -1);
-      work.push([rc.refTable, target]);
-    });
+    for (const rc of table.plan.strongRefs) {
+      for (const target of refTargets(row, rc)) {
+        refs.add(rc.refTable, target, -1);
+        work.push([rc.refTable, target]);
+      }
+    }
   }
 }
 
 function checkMaxRows(view: TxnView): void {
   for (const [tname, m] of view.touched) {
-    const max = schemaOf(view, tname).maxRows;
+    const table = view.base(tname);
+    const max = table.schema.maxRows;
     if (max === undefined) continue;
-    let n = view.base(tname).rows.size;
+    let n = table.rows.size;
     for (const e of m.values()) n += (e.new ? 1 : 0) - (e.old ? 1 : 0);
     if (n > max) {
       throw constraintViolation(`transaction causes "${tname}" table to contain ${n} rows, ` +
@@ -130,52 +151,62 @@ function checkMaxRows(view: TxnView): void {
  * changed by the transaction's operations only have their newly added references checked, while
  * unchanged rows that referenced a deleted row are re-checked in full.
  */
-function assessWeakRefs(view: TxnView): void {
-  const marked: Array<[string, TxnEntry]> = [];
-  for (const [tname, m] of [...view.touched]) {
-    for (const [uuid, e] of [...m]) {
-      if (!e.old || e.new) continue;
-      const referrers = view.base(tname).weakReferrers.get(uuid);
-      if (!referrers) continue;
-      for (const key of referrers.keys()) {
-        const sp = key.indexOf(' ');
-        const st = key.slice(0, sp);
-        const su = key.slice(sp + 1);
-        if (view.touched.get(st)?.has(su)) continue;
-        const row = view.base(st).rows.get(su)!;
-        view.update(st, row, false);
-        marked.push([st, view.touched.get(st)!.get(su)!]);
+function assessWeakRefs(view: TxnView): Array<[string, TxnEntry]> {
+  const changed: Array<[string, TxnEntry]> = [];
+  // Rows added to `touched` while iterating are updates (they have a new version): skipped below.
+  if (view.deleted.size) {
+    for (const [tname, m] of view.touched) {
+      for (const [uuid, e] of m) {
+        if (!e.old || e.new) continue;
+        const referrers = view.base(tname).weakReferrers.get(uuid);
+        if (referrers) markReferrers(view, referrers, changed);
       }
     }
   }
   for (const [tname, m] of view.touched) {
-    const ts = schemaOf(view, tname);
-    const weak = refColumns(ts).filter((rc) => rc.weak);
+    const table = view.base(tname);
+    const weak = table.plan.weakRefs;
     if (weak.length === 0) continue;
-    for (const e of m.values()) if (e.new) assessRow(view, ts, weak, e);
+    for (const e of m.values()) if (e.new && assessRow(view, table.schema, weak, e)) changed.push([tname, e]);
+  }
+  return changed;
+}
+
+/** Touches every unchanged row that holds a weak reference to a deleted row ("table uuid" keys). */
+function markReferrers(view: TxnView, referrers: Map<string, number>, marked: Array<[string, TxnEntry]>): void {
+  for (const key of referrers.keys()) {
+    const sp = key.indexOf(' ');
+    const st = key.slice(0, sp);
+    const su = key.slice(sp + 1);
+    if (view.touched.get(st)?.has(su)) continue;
+    view.update(st, view.base(st).rows.get(su)!, false);
+    marked.push([st, view.touched.get(st)!.get(su)!]);
   }
 }
 
-function assessRow(view: TxnView, ts: TableSchema, weak: readonly RefColumn[], e: TxnEntry): void {
+/** Drops dangling weak references from the new version of `e`; true if it changed. */
+function assessRow(view: TxnView, ts: TableSchema, weak: readonly RefColumn[], e: TxnEntry): boolean {
   let columns: Record<string, Datum> | undefined;
   for (const rc of weak) {
     const cur = (columns ?? e.new!.columns)[rc.column]!;
+    const atoms = rc.part === 'key' ? cur.keys : cur.values!;
+    if (atoms.length === 0) continue;
     const old = e.old && e.opChanged ? e.old.columns[rc.column]! : undefined;
-    const atoms = refAtoms(cur, rc.part);
-    const keep: boolean[] = [];
+    let keep: boolean[] | undefined;
     let removed = 0;
     let zero = false;
     for (let i = 0; i < atoms.length; i++) {
       const target = atoms[i] as string;
       const added = !old || !hasRef(old, rc, cur.keys[i]!, target);
       const ok = !added || view.get(rc.refTable, target) !== undefined;
-      keep.push(ok);
+      if (!ok && !keep) keep = new Array<boolean>(i).fill(true);
+      keep?.push(ok);
       if (!ok) {
         removed++;
         if (target === ZERO_UUID) zero = true;
       }
     }
-    if (removed === 0) continue;
+    if (!keep) continue;
     const d = filterDatum(cur, keep);
     const type = ts.columns.get(rc.column)!.type;
     if (d.keys.length < type.min) {
@@ -192,7 +223,9 @@ function assessRow(view: TxnView, ts: TableSchema, weak: readonly RefColumn[], e
     columns ??= { ...e.new!.columns };
     columns[rc.column] = d;
   }
-  if (columns) e.new = makeRow(e.new!.uuid, e.new!.version, columns);
+  if (!columns) return false;
+  e.new = makeRow(e.new!.uuid, e.new!.version, columns);
+  return true;
 }
 
 function hasRef(old: Datum, rc: RefColumn, key: unknown, target: string): boolean {
@@ -209,25 +242,29 @@ function filterDatum(d: Datum, keep: boolean[]): Datum {
 
 function checkIndexes(view: TxnView): void {
   for (const [tname, m] of view.touched) {
-    const ts = schemaOf(view, tname);
-    ts.indexes.forEach((idx, i) => {
-      const seen = new Map<string, Row>();
+    if (m.size === 0) continue;
+    const table = view.base(tname);
+    const keyFns = table.plan.indexKeys;
+    for (let i = 0; i < keyFns.length; i++) {
+      const keyOf = keyFns[i]!;
+      const seen = m.size > 1 ? new Map<IndexKey, Row>() : undefined;
       for (const e of m.values()) {
         if (!e.new) continue;
-        const k = indexKey(ts, idx, e.new);
-        const other = seen.get(k) ?? committedHolder(view, tname, i, k, e.new.uuid);
-        if (other) throw duplicateIndexError(view, ts, idx, e.new, other);
-        seen.set(k, e.new);
+        const k = keyOf(e.new);
+        const other = seen?.get(k) ?? committedHolder(table, m, i, k, e.new.uuid);
+        if (other) throw duplicateIndexError(view, table.schema, table.schema.indexes[i]!, e.new, other);
+        seen?.set(k, e.new);
       }
-    });
+    }
   }
 }
 
 /** The committed row holding index key `k`, if it still holds it after the transaction. */
-function committedHolder(view: TxnView, table: string, i: number, k: string, self: string): Row | undefined {
-  const uuid = view.base(table).indexes[i]!.get(k);
-  if (uuid === undefined || uuid === self || view.touched.get(table)?.has(uuid)) return undefined;
-  return view.base(table).rows.get(uuid);
+function committedHolder(table: Table, touched: Map<string, TxnEntry>, i: number, k: IndexKey,
+                         self: string): Row | undefined {
+  const uuid = table.indexes[i]!.get(k);
+  if (uuid === undefined || uuid === self || touched.has(uuid)) return undefined;
+  return table.rows.get(uuid);
 }
 
 function englishList(items: string[]): string {
@@ -263,16 +300,15 @@ function duplicateIndexError(view: TxnView, ts: TableSchema, idx: readonly strin
     `${describeRow(view, ts, idx, a, 'First')}  ${describeRow(view, ts, idx, b, 'Second')}`);
 }
 
+/** The touched rows become the change set; modified rows get their new version uuid. */
 function toChanges(view: TxnView, env: TxnEnv): Changes | null {
   const out: Changes = new Map();
   for (const [tname, m] of view.touched) {
     if (m.size === 0) continue;
-    const rows = new Map<string, { old: Row | null; new: Row | null }>();
     for (const [uuid, e] of m) {
-      const nw = e.new && e.old ? makeRow(uuid, env.newUuid(), e.new.columns as Record<string, Datum>) : e.new;
-      rows.set(uuid, { old: e.old, new: nw });
+      if (e.new && e.old) e.new = makeRow(uuid, env.newUuid(), e.new.columns as Record<string, Datum>);
     }
-    out.set(tname, rows);
+    out.set(tname, m);
   }
   return out.size ? out : null;
 }

@@ -6,12 +6,13 @@
 import { assert } from './atom.js';
 import type { Database } from './database.js';
 import {
-  type Datum, applyDatumDiff, datumDiff, datumEquals, datumFromJSON, datumToJSON, defaultDatum,
+  applyDatumDiff, datumDiff, datumEquals, datumFromJSON, datumToJSON,
 } from './datum.js';
 import { syntaxError } from './errors.js';
 import { isUuid } from './json.js';
 import { type Row, makeRow } from './row.js';
 import type { DatabaseSchema, TableSchema } from './schema.js';
+import { type TablePlan, tablePlan } from './table-plan.js';
 import type { Changes, RowChange } from './transaction-types.js';
 
 /** Metadata written with a transaction record (ovsdb(5) "_date", "_comment"). */
@@ -26,17 +27,26 @@ function schemaOf(dbOrSchema: Database | DatabaseSchema): DatabaseSchema {
   return 'schema' in dbOrSchema ? dbOrSchema.schema : dbOrSchema;
 }
 
-function rowRecord(ts: TableSchema, ch: RowChange): Record<string, unknown> | null {
+/**
+ * The record of one row change: null for a delete, the non-default columns of an insert, the
+ * update2-style diff of the changed columns of a modify (ephemeral columns are never written).
+ */
+function rowRecord(plan: TablePlan, ch: RowChange): Record<string, unknown> | null {
   if (!ch.new) return null;
+  const { columns, defaults } = plan;
   const out: Record<string, unknown> = {};
-  for (const c of ts.columns.values()) {
+  const nc = ch.new.columns;
+  const oc = ch.old?.columns;
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i]!;
     if (c.ephemeral) continue;
-    const nv = ch.new.columns[c.name]!;
-    if (!ch.old) {
-      if (!datumEquals(nv, defaultDatum(c.type))) out[c.name] = datumToJSON(c.type, nv);
+    const nv = nc[c.name]!;
+    if (!oc) {
+      const def = defaults[i]!;
+      if (nv !== def && !datumEquals(nv, def)) out[c.name] = datumToJSON(c.type, nv);
     } else {
-      const ov = ch.old.columns[c.name]!;
-      if (!datumEquals(ov, nv)) out[c.name] = datumToJSON(c.type, datumDiff(c.type, ov, nv));
+      const ov = oc[c.name]!;
+      if (ov !== nv && !datumEquals(ov, nv)) out[c.name] = datumToJSON(c.type, datumDiff(c.type, ov, nv));
     }
   }
   return out;
@@ -52,13 +62,13 @@ export function changesToLogRecord(dbOrSchema: Database | DatabaseSchema, change
   const out: Record<string, unknown> = {};
   let any = false;
   for (const [tname, rows] of changes) {
-    const ts = schema.tables.get(tname)!;
-    const t: Record<string, unknown> = {};
+    const plan = tablePlan(schema.tables.get(tname)!);
+    const t = uuidKeyedObject();
     let n = 0;
     for (const [uuid, ch] of rows) {
-      const r = rowRecord(ts, ch);
+      const r = rowRecord(plan, ch);
       // A modified row whose only changes are ephemeral columns leaves no trace on disk.
-      if (r && ch.old && Object.keys(r).length === 0) continue;
+      if (r && ch.old && isEmptyObject(r)) continue;
       t[uuid] = r;
       n++;
     }
@@ -71,6 +81,20 @@ export function changesToLogRecord(dbOrSchema: Database | DatabaseSchema, change
   if (meta.comment) out._comment = meta.comment;
   if (any) out._is_diff = true;
   return out;
+}
+
+/**
+ * An empty object for keys that are row uuids, made without a prototype: such an object starts in
+ * V8's dictionary mode. A uuid new to an ordinary object makes a new hidden class for it, which
+ * costs about twice a dictionary insert. (JSON.stringify and Object.keys treat both alike.)
+ */
+function uuidKeyedObject(): Record<string, unknown> {
+  return Object.create(null) as Record<string, unknown>;
+}
+
+function isEmptyObject(o: Record<string, unknown>): boolean {
+  for (const _ in o) return false;
+  return true;
 }
 
 /** True if a record changes no table (OVS writes no record for such a commit). */
@@ -91,8 +115,9 @@ export function snapshotRecord(db: Database, meta?: Partial<LogRecordMeta>): Rec
   for (const ts of db.schema.tables.values()) {
     const rows = db.table(ts.name).rows;
     if (rows.size === 0) continue;
-    const t: Record<string, unknown> = {};
-    for (const row of rows.values()) t[row.uuid] = rowRecord(ts, { old: null, new: row });
+    const t = uuidKeyedObject();
+    const plan = tablePlan(ts);
+    for (const row of rows.values()) t[row.uuid] = rowRecord(plan, { old: null, new: row });
     out[ts.name] = t;
   }
   if (meta?.dateMs !== undefined) out._date = meta.dateMs;
@@ -130,7 +155,7 @@ export function applyLogRecord(db: Database, record: unknown, env?: { newUuid():
     if (tname.startsWith('_')) continue;
     const ts = db.schema.tables.get(tname);
     if (!ts) throw syntaxError(record, `No table named ${tname}.`);
-    assert(typeof tjson === 'object' && tjson !== null, `table ${tname} record is an object`);
+    if (typeof tjson !== 'object' || tjson === null) assert(false, `table ${tname} record is an object`);
     const rows = new Map<string, RowChange>();
     for (const [uuid, rjson] of Object.entries(tjson as Record<string, unknown>)) {
       if (!isUuid(uuid)) throw syntaxError(uuid, `"${uuid}" is not a valid UUID`);

@@ -28,6 +28,11 @@ function typeMismatch(json: unknown, m: string, column: ColumnSchema): OvsdbErro
     `${column.name} of type ${typeToEnglish(column.type)}.`);
 }
 
+/** True if `json` has the outer form of a <map> (RFC 7047 §5.1), ["map", [...]]. */
+function isMapJSON(json: unknown): boolean {
+  return Array.isArray(json) && json.length === 2 && json[0] === 'map' && Array.isArray(json[1]);
+}
+
 /** Compiles one mutation JSON `[column, mutator, value]` of `table`. */
 export function compileMutation(table: TableSchema, json: unknown, ctx?: NamedUuidResolver): Mutation {
   if (!Array.isArray(json) || json.length !== 3 || typeof json[0] !== 'string' || typeof json[1] !== 'string') {
@@ -45,6 +50,10 @@ export function compileMutation(table: TableSchema, json: unknown, ctx?: NamedUu
   if (mutator === 'insert' || mutator === 'delete') {
     if (!isSet(t) && !isMap(t)) throw typeMismatch(json, mutator, column);
     const relaxed: ColumnType = mutator === 'delete' ? { ...t, min: 0, max: Infinity } : { ...t, min: 0 };
+    // A map "delete" by a set of keys (the usual form) fails the pair parse at once: skip the throw.
+    if (mutator === 'delete' && isMap(t) && !isMapJSON(argJson)) {
+      return { column, mutator, arg: datumFromJSON({ key: t.key, min: 0, max: Infinity }, argJson, ctx), byKeys: true };
+    }
     try {
       return { column, mutator, arg: datumFromJSON(relaxed, argJson, ctx), byKeys: false };
     } catch (e) {

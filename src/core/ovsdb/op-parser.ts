@@ -27,24 +27,31 @@ function hasKind(v: unknown, kind: MemberKind): boolean {
 export class OpParser {
   /** The operation JSON (null when it is not an object). */
   readonly json: Record<string, unknown> | null;
-  private readonly name: string;
-  private readonly used = new Set<string>();
+  private readonly index: number;
+  private readonly total: number;
+  /** Names of the members read so far (an operation has a handful: an array beats a Set). */
+  private readonly used: string[] = [];
   /** The first parse error, if any. */
-  error: OvsdbError | undefined;
+  error: OvsdbError | undefined = undefined;
 
   constructor(json: unknown, index: number, total: number) {
-    this.name = `ovsdb operation ${index + 1} of ${total}`;
+    this.index = index;
+    this.total = total;
     if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
       this.json = json as Record<string, unknown>;
     } else {
       this.json = null;
-      this.error = new OvsdbError('syntax error', `Parsing ${this.name} failed: Object expected.`);
+      this.error = new OvsdbError('syntax error', `Parsing ${this.name()} failed: Object expected.`);
     }
+  }
+
+  private name(): string {
+    return `ovsdb operation ${this.index + 1} of ${this.total}`;
   }
 
   /** Records a parse error (only the first one is kept). */
   raise(msg: string): void {
-    if (!this.error) this.error = syntaxError(this.json ?? undefined, `Parsing ${this.name} failed: ${msg}`);
+    if (!this.error) this.error = syntaxError(this.json ?? undefined, `Parsing ${this.name()} failed: ${msg}`);
   }
 
   /** Returns member `name` if present with the right kind; records an error otherwise. */
@@ -55,7 +62,7 @@ export class OpParser {
       if (!optional) this.raise(`Required '${name}' member is missing.`);
       return undefined;
     }
-    this.used.add(name);
+    if (!this.used.includes(name)) this.used.push(name);
     if (!hasKind(v, kind)) {
       this.raise(`Type mismatch for member '${name}'.`);
       return undefined;
@@ -81,7 +88,7 @@ export class OpParser {
   finish(): OvsdbError | undefined {
     if (!this.error && this.json) {
       for (const k of Object.keys(this.json)) {
-        if (!this.used.has(k)) {
+        if (!this.used.includes(k)) {
           this.raise(`Member '${k}' is present but not allowed here.`);
           break;
         }

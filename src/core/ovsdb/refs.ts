@@ -1,6 +1,4 @@
 /** Which columns of a table hold references (RFC 7047 §3.2 refTable/refType), and their targets. */
-import type { Atom } from './atom.js';
-import type { Datum } from './datum.js';
 import type { Row } from './row.js';
 import type { TableSchema } from './schema.js';
 import type { BaseType } from './types.js';
@@ -35,15 +33,8 @@ export function refColumns(table: TableSchema): readonly RefColumn[] {
   return out;
 }
 
-/** The referenced uuids of one ref part of a datum. */
-export function refAtoms(d: Datum, part: 'key' | 'value'): readonly Atom[] {
-  return part === 'key' ? d.keys : d.values ?? [];
-}
-
-/** Calls `fn` for every reference held by `row` (duplicates included, as OVS counts them). */
-export function forEachRef(table: TableSchema, row: Row,
-                           fn: (rc: RefColumn, target: string) => void): void {
-  for (const rc of refColumns(table)) {
-    for (const a of refAtoms(row.columns[rc.column]!, rc.part)) fn(rc, a as string);
-  }
+/** The uuids one reference part of `row` points to (duplicates included, as OVS counts them). */
+export function refTargets(row: Row, rc: RefColumn): readonly string[] {
+  const d = row.columns[rc.column]!;
+  return (rc.part === 'key' ? d.keys : d.values!) as readonly string[];
 }

@@ -23,23 +23,28 @@ export interface TxnOptions {
   readOnly?: boolean;
 }
 
-function makeSymtab(env: TxnEnv): ExecContext['symtab'] {
-  const symbols = new Map<string, { uuid: string; created: boolean }>();
-  return {
-    resolve(name) {
-      let s = symbols.get(name);
-      if (!s) symbols.set(name, (s = { uuid: env.newUuid(), created: false }));
-      return s.uuid;
-    },
-    isCreated: (name) => symbols.get(name)?.created ?? false,
-    create(name, uuid) {
-      let s = symbols.get(name);
-      if (!s) symbols.set(name, (s = { uuid: uuid ?? env.newUuid(), created: true }));
-      else if (uuid !== undefined) s.uuid = uuid;
-      s.created = true;
-      return s.uuid;
-    },
-  };
+/** The named-uuid symbol table of one transaction (RFC 7047 §5.1 "uuid-name"). */
+class Symtab {
+  private readonly symbols = new Map<string, { uuid: string; created: boolean }>();
+  constructor(private readonly env: TxnEnv) {}
+
+  resolve(name: string): string {
+    let s = this.symbols.get(name);
+    if (!s) this.symbols.set(name, (s = { uuid: this.env.newUuid(), created: false }));
+    return s.uuid;
+  }
+
+  isCreated(name: string): boolean {
+    return this.symbols.get(name)?.created ?? false;
+  }
+
+  create(name: string, uuid?: string): string {
+    let s = this.symbols.get(name);
+    if (!s) this.symbols.set(name, (s = { uuid: uuid ?? this.env.newUuid(), created: true }));
+    else if (uuid !== undefined) s.uuid = uuid;
+    s.created = true;
+    return s.uuid;
+  }
 }
 
 function runOp(x: ExecContext, op: unknown, i: number, n: number): unknown {
@@ -54,16 +59,19 @@ function runOp(x: ExecContext, op: unknown, i: number, n: number): unknown {
   return result;
 }
 
+function outcome(x: ExecContext, kind: 'committed' | 'failed', results: unknown[], changes: Changes | null): TxnOutcome {
+  return x.comments.length
+    ? { kind, results, changes, durable: x.durable, comment: x.comments.join('\n') }
+    : { kind, results, changes, durable: x.durable };
+}
+
 /** Executes the operations `ops` (the "transact" params after the database name). */
 export function executeTransaction(db: Database, ops: unknown[], env: TxnEnv, opts: TxnOptions = {}): TxnOutcome {
   const x: ExecContext = {
-    view: new TxnView(db), env, symtab: makeSymtab(env), readOnly: opts.readOnly ?? false,
+    view: new TxnView(db), env, symtab: new Symtab(env), readOnly: opts.readOnly ?? false,
     waitTimedOut: opts.waitTimedOut ?? false, elapsedMs: opts.elapsedMs, durable: false, comments: [],
   };
   const results: unknown[] = [];
-  const done = (kind: 'committed' | 'failed', changes: Changes | null): TxnOutcome => ({
-    kind, results, changes, durable: x.durable, ...(x.comments.length ? { comment: x.comments.join('\n') } : {}),
-  });
   for (let i = 0; i < ops.length; i++) {
     try {
       results.push(runOp(x, ops[i], i, ops.length));
@@ -72,14 +80,14 @@ export function executeTransaction(db: Database, ops: unknown[], env: TxnEnv, op
       if (!(e instanceof OvsdbError)) throw e;
       results.push(e.toJSON());
       while (results.length < ops.length) results.push(null);
-      return done('failed', null);
+      return outcome(x, 'failed', results, null);
     }
   }
   try {
-    return done('committed', finishTransaction(x.view, env));
+    return outcome(x, 'committed', results, finishTransaction(x.view, env));
   } catch (e) {
     if (!(e instanceof OvsdbError)) throw e;
     results.push(e.toJSON());
-    return done('failed', null);
+    return outcome(x, 'failed', results, null);
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { Condition } from './condition.js';
 import type { Database, Table } from './database.js';
+import type { Datum } from './datum.js';
 import type { Row } from './row.js';
 
 /** One row touched by the transaction. `opChanged` is false for rows touched only by cleanups. */
@@ -95,15 +96,55 @@ export class TxnView {
     for (const e of m.values()) if (!e.old && e.new) yield e.new;
   }
 
-  /** Rows of `table` matching `cond`, using the `_uuid ==` fast path when present. */
+  /**
+   * Rows of `table` matching `cond`, in the order of rows(): by `_uuid ==` when present, else by a
+   * unique index whose every column the condition pins with `==`, else by a scan of the table.
+   */
   query(table: string, cond: Condition): Row[] {
     const pinned = cond.pinnedUuid();
     if (pinned !== undefined) {
       const row = this.get(table, pinned);
       return row && cond.matches(row) ? [row] : [];
     }
+    return this.indexedQuery(table, cond) ?? this.scan(table, cond);
+  }
+
+  private scan(table: string, cond: Condition): Row[] {
     const out: Row[] = [];
     for (const row of this.rows(table)) if (cond.matches(row)) out.push(row);
     return out;
   }
+
+  /**
+   * The index lookup of query(), or undefined when it does not apply. Committed rows are unique
+   * per index key, so at most one committed row matches; rows inserted here follow it, as in
+   * rows(). While committed rows of the table are modified or deleted by this transaction, their
+   * order among committed rows matters and only a scan gives it.
+   */
+  private indexedQuery(table: string, cond: Condition): Row[] | undefined {
+    const base = this.db.table(table);
+    const i = findPinnedIndex(base.schema.indexes, cond);
+    if (i < 0) return undefined;
+    const m = this.touched.get(table);
+    if (m) for (const e of m.values()) if (e.old) return undefined;
+    const probe: Record<string, Datum> = {};
+    for (const c of cond.clauses) if ('column' in c && c.fn === '==') probe[c.column.name] = c.arg;
+    const uuid = base.indexes[i]!.get(base.plan.indexKeys[i]!({ uuid: '', version: '', columns: probe }));
+    const out: Row[] = [];
+    const hit = uuid === undefined ? undefined : base.rows.get(uuid);
+    if (hit && cond.matches(hit)) out.push(hit);
+    if (m) for (const e of m.values()) if (e.new && cond.matches(e.new)) out.push(e.new);
+    return out;
+  }
+}
+
+/** The first schema index all of whose columns `cond` tests with `==` (-1 if none). */
+function findPinnedIndex(indexes: readonly (readonly string[])[], cond: Condition): number {
+  if (indexes.length === 0) return -1;
+  for (let i = 0; i < indexes.length; i++) {
+    const idx = indexes[i]!;
+    if (idx.every((name) => name !== '_uuid' && name !== '_version' &&
+        cond.clauses.some((c) => 'column' in c && c.fn === '==' && c.column.name === name))) return i;
+  }
+  return -1;
 }

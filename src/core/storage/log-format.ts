@@ -70,6 +70,7 @@ export interface DecodedLog {
 }
 
 const LF = 0x0a
+const sha1HexDigits = 40
 const headerPattern = /^OVSDB (\S+) ([1-9][0-9]*) ([0-9a-fA-F]{40})$/
 
 /**
@@ -86,12 +87,22 @@ export function encodeRecord(
   if (text === undefined || typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new TypeError(`Cannot encode record ${String(text)}: a record must be a JSON object (ovsdb(5))`)
   }
-  const body = Buffer.from(text + '\n', 'utf8')
-  if (body.length > limits.recordBytesMax) {
-    throw new RangeError(`Cannot encode record of ${body.length} bytes: recordBytesMax=${limits.recordBytesMax}`)
+  const textBytes = Buffer.byteLength(text, 'utf8')
+  const bodyBytes = textBytes + 1
+  if (bodyBytes > limits.recordBytesMax) {
+    throw new RangeError(`Cannot encode record of ${bodyBytes} bytes: recordBytesMax=${limits.recordBytesMax}`)
   }
-  const header = Buffer.from(`OVSDB ${opts.magic ?? magicStandalone} ${body.length} ${sha1(body)}\n`, 'latin1')
-  return Buffer.concat([header, body])
+  // One buffer: the body is written once, behind room for the header, which goes in front once the body's
+  // SHA-1 is known (no second copy of the body, as concatenating header and body would make).
+  const headerHead = `OVSDB ${opts.magic ?? magicStandalone} ${bodyBytes} `
+  const headerBytes = headerHead.length + sha1HexDigits + 1
+  const out = Buffer.allocUnsafe(headerBytes + bodyBytes)
+  out.write(text, headerBytes, textBytes, 'utf8')
+  out[headerBytes + textBytes] = LF
+  const digest = sha1(out.subarray(headerBytes))
+  if (digest.length !== sha1HexDigits) throw new TypeError(`Cannot encode record: SHA-1 ${quote(digest)} is not 40 hex digits`)
+  out.write(headerHead + digest + '\n', 0, headerBytes, 'latin1')
+  return out
 }
 
 /** The magic word of the first header of `buf` (e.g. 'JSON' or 'CLUSTER'), or null if there is no header line. */

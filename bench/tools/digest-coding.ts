@@ -2,13 +2,13 @@
  * Measures the digest coding layer (src/core/digest): SipHash speed (32-bit halves vs BigInt), the per-change
  * cost of a DigestIndex, and whole reconciliations through reconcilePlan: bytes on the wire, round trips and
  * compute time for n = 100k rows with d = 10/100/1000 differing digests and n = 1M with d = 1000.
- * Prints tables; not a test. Run: npx tsx bench/digest-coding.ts [--quick]
+ * Prints tables; not a test. Run: npx tsx bench/tools/digest-coding.ts [--quick]
  */
-import {DigestIndex} from '../src/core/digest/index.js'
-import {clientStart, clientStep, type ReconcileContext, type ReconcileLimits, serverStep} from '../src/core/digest/plan.js'
-import {fingerprint, rowDigest} from '../src/core/digest/row-digest.js'
-import {sipHash24, sipKey} from '../src/core/digest/siphash.js'
-import {sipHash24Reference} from '../test/digest/siphash-reference.js'
+import {DigestIndex} from '../../src/core/digest/index.js'
+import {clientStart, clientStep, type ReconcileContext, type ReconcileLimits, serverStep} from '../../src/core/digest/plan.js'
+import {fingerprint, rowDigest} from '../../src/core/digest/row-digest.js'
+import {sipHash24, sipKey} from '../../src/core/digest/siphash.js'
+import {sipHash24Reference} from '../../test/digest/siphash-reference.js'
 
 const quick = process.argv.includes('--quick')
 const saltBytes = Uint8Array.from({length: 16}, (_, i) => (i * 37 + 11) & 0xff)
