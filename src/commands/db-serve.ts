@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import path from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {OvnctlCommand} from '../core/cli/command.js'
@@ -84,6 +85,7 @@ out (and reconnect); db:DB,TABLE,COLUMN reads more remotes from the database its
     registerServerCommands(control, server, () => void this.shutdown.stop('SIGTERM'))
     registerClusterCommands(control, this.clusters) // [clustered]
     const ctlPath = this.flags.unixctl ?? path.join(runDirectory(), `ovnctl-db-serve.${process.pid}.ctl`)
+    fs.mkdirSync(path.dirname(path.resolve(ctlPath)), {recursive: true})
     await control.listen(path.resolve(ctlPath))
     this.onShutdown(() => control.close())
     log.info(`serving ${files.length} database(s) on ${server.remotes.list().join(', ') || 'no remote'}; control socket ${ctlPath}`)
