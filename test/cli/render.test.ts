@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
+import {parseCsv} from './csv.js'
 import {bareText, cellText, displayWidth, escapeControls} from '../../src/core/cli/cells.js'
 import {csvField, parseColumns, renderRecords, resolveColumns, type RenderOptions} from '../../src/core/cli/render.js'
 import {plainTable} from '../../src/core/cli/table.js'
@@ -79,24 +80,7 @@ describe('record rendering', () => {
   })
 
   it('reads back every CSV field with an RFC 4180 parser', () => {
-    const parse = (text: string): string[][] => {
-      const rows: string[][] = [[]]
-      let field = ''
-      let quoted = false
-      for (let i = 0; i < text.length; i++) {
-        const c = text[i]
-        if (quoted) {
-          if (c === '"' && text[i + 1] === '"') (field += '"'), i++
-          else if (c === '"') quoted = false
-          else field += c
-        } else if (c === '"') quoted = true
-        else if (c === ',') rows.at(-1)!.push(field), (field = '')
-        else if (c === '\n') rows.at(-1)!.push(field), (field = ''), rows.push([])
-        else field += c
-      }
-      rows.pop()
-      return rows
-    }
+    const parse = parseCsv
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.string(), fc.string()), {maxLength: 5}), (pairs) => {
         const records = pairs.map(([a, b]) => ({a, b}))

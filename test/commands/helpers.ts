@@ -10,6 +10,8 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {binRun, childEnv, type RunResult} from '../cli/spawn.js'
 import {ok, useFreshServer, type FreshServer} from '../interop/lib.js'
 
+export {parseCsv} from '../cli/csv.js'
+
 /** The two switches every suite starts with: one plain, one whose name needs CSV quoting; sw0 has two ports. */
 export const switchNames = ['sw0', 'sw1, "blue"'] as const
 
@@ -38,29 +40,6 @@ export function useSeededServer(): SeededServer {
 /** Inserts a switch through `db-transact` (a change for monitors to see). */
 export async function insertSwitch(db: string, name: string): Promise<void> {
   await ok('ovnctl', ['db-transact', db, JSON.stringify(['OVN_Northbound', {op: 'insert', table: 'Logical_Switch', row: {name}}])])
-}
-
-/** Reads CSV as RFC 4180 §2 writes it: quoted fields may hold commas, quotes (doubled) and line breaks. */
-export function parseCsv(text: string): string[][] {
-  if (!text.endsWith('\n')) throw new Error(`CSV does not end with a line break: ${JSON.stringify(text)}`)
-  const rows: string[][] = [[]]
-  let field = ''
-  let quoted = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++
-      else if (c === '"') quoted = false
-      else field += c
-    } else if (c === '"' && field === '') quoted = true
-    else if (c === '"') throw new Error(`CSV: quote inside an unquoted field at offset ${i}: ${JSON.stringify(text)}`)
-    else if (c === ',') rows.at(-1)!.push(field), (field = '')
-    else if (c === '\n') rows.at(-1)!.push(field), (field = ''), rows.push([])
-    else field += c
-  }
-  if (quoted) throw new Error(`CSV: unterminated quoted field: ${JSON.stringify(text)}`)
-  rows.pop()
-  return rows
 }
 
 /** Reads ndjson: every line one JSON object, nothing else (no blank line, no trailing text). */

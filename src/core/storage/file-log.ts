@@ -13,6 +13,7 @@ import fs, {promises as fsp} from 'node:fs'
 import type {FileHandle} from 'node:fs/promises'
 import path from 'node:path'
 import {StorageError} from './errors.js'
+import {syncDirectory, writeAll} from './file-io.js'
 import {decodeLog, defaultLogFormatLimits, encodeRecord, fileMagic, magicClustered, type LogFormatLimits, type Sha1} from './log-format.js'
 import {PidLock} from './pid-lock.js'
 
@@ -375,14 +376,6 @@ function compactionTempPath(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.~ovnctl-compact~`)
 }
 
-async function writeAll(fd: FileHandle, data: Buffer, position: number): Promise<void> {
-  let done = 0
-  while (done < data.length) {
-    const {bytesWritten} = await fd.write(data, done, data.length - done, position + done)
-    done += bytesWritten
-  }
-}
-
 async function readWhole(fd: FileHandle, file: string, fileBytesMax: number): Promise<Buffer> {
   const {size} = await fd.stat()
   if (size > fileBytesMax) {
@@ -396,16 +389,6 @@ async function readWhole(fd: FileHandle, file: string, fileBytesMax: number): Pr
     done += bytesRead
   }
   return buf.subarray(0, done)
-}
-
-/** Makes a rename or a new directory entry durable (POSIX: fsync of the directory itself). */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await fsp.open(dir, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
 }
 
 function asStorageError(err: unknown, what: string): StorageError {

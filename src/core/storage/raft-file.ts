@@ -11,6 +11,7 @@ import type {FileHandle} from 'node:fs/promises'
 import path from 'node:path'
 import type {Entry, HardState, PersistedState, Ready, Snapshot} from '../raft/index.js'
 import {StorageError} from './errors.js'
+import {syncDirectory, writeAll} from './file-io.js'
 import {sha1Hex} from './file-log.js'
 import {decodeLog, encodeRecord, fileMagic, magicClustered} from './log-format.js'
 import {PidLock} from './pid-lock.js'
@@ -229,23 +230,6 @@ export class RaftFile {
 
 function tempPath(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.~ovnctl-rewrite~`)
-}
-
-async function writeAll(fd: FileHandle, data: Buffer, position: number): Promise<void> {
-  let done = 0
-  while (done < data.length) {
-    const {bytesWritten} = await fd.write(data, done, data.length - done, position + done)
-    done += bytesWritten
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await fsp.open(dir, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
 }
 
 /** Reads only the header of a clustered file (ovsdb-tool db-sid, db-cid, db-local-address). */
