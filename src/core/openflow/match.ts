@@ -4,6 +4,7 @@
  * in Open vSwitch's fixed order, wide registers are shown as 32-bit `regN`, integers exact in decimal or hex as
  * the switch prints them, masks as `/mask` or CIDR prefixes.
  */
+import {ipv6Text} from './fields.js'
 
 /** How a field's value is printed. */
 type Notation = 'dec' | 'hex' | 'ipv4' | 'ipv6' | 'mac' | 'ct_state' | 'tcp_flags' | 'frag' | 'label'
@@ -171,19 +172,6 @@ function ipv4Text(v: bigint): string {
 
 function macText(v: bigint): string {
   return [40n, 32n, 24n, 16n, 8n, 0n].map((s) => ((v >> s) & 0xffn).toString(16).padStart(2, '0')).join(':')
-}
-
-function ipv6Text(v: bigint): string {
-  const groups = Array.from({length: 8}, (_, i) => Number((v >> BigInt(112 - 16 * i)) & 0xffffn))
-  let best = -1
-  let bestLen = 1
-  for (let i = 0; i < 8; i++) {
-    let j = i
-    while (j < 8 && groups[j] === 0) j++
-    if (j - i > bestLen) [best, bestLen] = [i, j - i]
-  }
-  const hex = groups.map((g) => g.toString(16))
-  return best < 0 ? hex.join(':') : `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`
 }
 
 function prefixLen(mask: bigint, width: number): number | undefined {
