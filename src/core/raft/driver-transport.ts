@@ -26,6 +26,13 @@ export const peerConnectTimeoutMs = 2000
 /** Bytes queued for one peer before its connection is dropped and dialled again (cluster/set-backlog-threshold). */
 export const peerBacklogBytesMax = 64 * 1024 * 1024
 
+/**
+ * Messages held for a peer while its connection is being dialled; more are dropped. Followers have no
+ * connection to each other until one campaigns: without this, the first vote requests after a leader dies
+ * were all lost and the election waited a whole election timeout more.
+ */
+export const peerDialQueueMessagesMax = 64
+
 /** What travels with each message. */
 export interface Envelope {
   readonly cid: string | null
@@ -57,6 +64,8 @@ interface Outgoing {
   nextAttemptMs: number
   /** The id of the server at this address, once it has sent us something over any connection. */
   peerId: string | null
+  /** Messages waiting for the connection being dialled (at most peerDialQueueMessagesMax). */
+  queued: string[]
 }
 
 /** Turns a cluster address into the remote that listens on it. */
@@ -173,14 +182,16 @@ export class RaftTransport {
     const conn = address !== undefined ? this.outgoingConn(address) : null
     if (conn !== null) return conn.send(text)
     const back = this.incoming.get(msg.to)
-    if (back !== undefined && !back.closed) back.send(text)
+    if (back !== undefined && !back.closed) return back.send(text)
+    const out = address !== undefined ? this.outgoing.get(address) : undefined
+    if (out?.connecting && out.queued.length < peerDialQueueMessagesMax) out.queued.push(text)
   }
 
   /** The open connection to `address`, dialling it (with back-off) when there is none. */
   private outgoingConn(address: string): JsonRpcConnection | null {
     let out = this.outgoing.get(address)
     if (out === undefined) {
-      out = {conn: null, connecting: false, backoffMs: peerReconnectMs.min, nextAttemptMs: 0, peerId: null}
+      out = {conn: null, connecting: false, backoffMs: peerReconnectMs.min, nextAttemptMs: 0, peerId: null, queued: []}
       this.outgoing.set(address, out)
     }
     if (out.conn !== null && !out.conn.closed) return out.conn
@@ -193,7 +204,10 @@ export class RaftTransport {
     connectSocket(parseRemote(address), peerConnectTimeoutMs).then(
       (socket) => {
         out.connecting = false
-        if (this.closed) return void socket.destroy()
+        if (this.closed) {
+          out.queued = []
+          return void socket.destroy()
+        }
         const conn = new JsonRpcConnection(socket, `raft:${address}`, {probeIntervalMs: 0, backlogBytesMax: peerBacklogBytesMax})
         conn.setHandler({
           onRequest: (method, params, id) => this.answer(conn, method, params, id),
@@ -201,6 +215,7 @@ export class RaftTransport {
         })
         out.conn = conn
         out.backoffMs = peerReconnectMs.min
+        for (const text of out.queued.splice(0)) conn.send(text)
         conn.onClose((reason) => {
           if (out.conn === conn) out.conn = null
           if (this.closed) return
@@ -212,6 +227,7 @@ export class RaftTransport {
       },
       () => {
         out.connecting = false
+        out.queued = []
         out.nextAttemptMs = Date.now() + out.backoffMs
         out.backoffMs = Math.min(out.backoffMs * 2, peerReconnectMs.max)
       },

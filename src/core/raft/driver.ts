@@ -13,6 +13,14 @@ import {abbreviateId} from './status.js'
 import {type Envelope, RaftTransport} from './driver-transport.js'
 import type {Entry, EntryData, Message, PersistedState, RaftStatus, Ready, ServerId, Snapshot, SoftState} from './types.js'
 
+/**
+ * Longest random wait between losing the connection to the leader and campaigning. Every follower sees a
+ * killed leader's connections close at the same instant; campaigning at once makes them all candidates
+ * together and splits the vote, which then costs a full election timeout. A random spread lets one of them win
+ * the first election (the randomized timeouts of Raft §5.2, applied to this fast path).
+ */
+export const leaderLostSpreadMs = 150
+
 /** The durable side the driver writes each Ready to. */
 export interface RaftStorage {
   persist(rd: Ready): Promise<void>
@@ -85,6 +93,7 @@ export class RaftDriver {
   private soft: SoftState = {role: 'follower', leader: null}
   private cachedStatus: RaftStatus
   private readonly election: ElectionInfo = {startedMs: null, reason: null, wonMs: null}
+  private leaderLostTimer: NodeJS.Timeout | null = null
 
   constructor(private readonly o: RaftDriverOptions) {
     this.clusterId = o.clusterId
@@ -288,14 +297,21 @@ export class RaftDriver {
     this.input((n) => n.step(msg))
   }
 
-  /** A lost connection to the leader starts a pre-vote at once rather than after the election timeout. */
+  /**
+   * A lost connection to the leader starts a pre-vote within leaderLostSpreadMs rather than after the election
+   * timeout; not if by then a new leader is followed or the old one was heard from again.
+   */
   private peerDown(peer: string): void {
     const leader = this.soft.leader
-    if (leader === null || leader === this.o.id) return
-    if (peer === leader || peer === this.addresses.get(leader)) {
-      this.o.log('INFO', `connection to leader ${abbreviateId(leader)} lost`)
-      this.input((n) => n.leaderLost())
-    }
+    if (leader === null || leader === this.o.id || this.leaderLostTimer !== null) return
+    if (peer !== leader && peer !== this.addresses.get(leader)) return
+    this.o.log('INFO', `connection to leader ${abbreviateId(leader)} lost`)
+    const lostMs = Date.now()
+    this.leaderLostTimer = setTimeout(() => {
+      this.leaderLostTimer = null
+      const heardSince = (this.transport.lastHeardMs.get(leader) ?? 0) > lostMs
+      if (this.soft.leader === leader && !heardSince) this.input((n) => n.leaderLost())
+    }, Math.random() * leaderLostSpreadMs)
   }
 
   private learnAddresses(): void {
@@ -309,6 +325,7 @@ export class RaftDriver {
     if (this.stopped) return
     this.stopped = true
     if (this.timer) clearInterval(this.timer)
+    if (this.leaderLostTimer) clearTimeout(this.leaderLostTimer)
     await this.transport.close()
   }
 }
