@@ -168,17 +168,25 @@ export class RaftFile {
     }
     const parts: Buffer[] = rd.entries.map((e) => encode(entryRecord(e)))
     this.applyEntries(rd.entries)
+    // Entries, term and vote must be on disk before messages leave; the commit index need not be (Raft §3.8:
+    // a restarted server learns it again from the leader), so a Ready that only advances it is not synced.
+    let mustSync = rd.entries.length > 0
     if (rd.hardState) {
       const h = rd.hardState
-      if (h.term !== this.hard.term || h.vote !== this.hard.vote) parts.push(encode(hardStateRecord(h)))
+      if (h.term !== this.hard.term || h.vote !== this.hard.vote) {
+        parts.push(encode(hardStateRecord(h)))
+        mustSync = true
+      }
       if (h.commit !== this.hard.commit) parts.push(encode({commit_index: h.commit}))
       this.hard = h
     }
     if (parts.length === 0) return
     const data = parts.length === 1 ? parts[0] : Buffer.concat(parts)
     await writeAll(this.fd, data, this.bytes)
-    await this.fd.datasync()
-    this.syncs++
+    if (mustSync) {
+      await this.fd.datasync()
+      this.syncs++
+    }
     this.bytes += data.length
   }
 
