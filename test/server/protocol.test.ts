@@ -153,3 +153,30 @@ describe('db-serve protocol (RFC 7047 and ovsdb-server(7) methods)', () => {
     assert.deepEqual((await pending).error, 'canceled')
   })
 })
+
+describe('schema conversion and monitors (ovsdb-server(7) §4.1.7, §4.1.19)', () => {
+  let h: Harness
+  beforeEach(async () => {
+    h = await new Harness().start()
+  })
+  afterEach(() => h.stop())
+
+  it('tells a change-aware client "monitor_canceled" and disconnects one that is not', async () => {
+    const aware = await h.client()
+    const plain = await h.client()
+    await aware.call('set_db_change_aware', [true])
+    await aware.call('monitor_cond', ['Test', 'a', {Switch: [{columns: ['name']}]}])
+    await plain.call('monitor_cond', ['Test', 'p', {Switch: [{columns: ['name']}]}])
+    const admin = await h.client()
+    const schema = (await admin.call('get_schema', ['Test'])) as {version: string; tables: Record<string, {columns: object}>}
+    schema.version = '1.1.0'
+    ;(schema.tables.Switch.columns as Record<string, unknown>).added = {type: {key: 'string', min: 0, max: 1}}
+    assert.deepEqual(await admin.call('convert', ['Test', schema]), {})
+    await aware.call('echo', [])
+    assert.deepEqual(aware.notifications('monitor_canceled'), [['a']])
+    await new Promise((r) => setTimeout(r, 50))
+    assert.equal(plain.conn.closed, true, 'a client that is not change-aware must be disconnected')
+    const version = ((await admin.call('get_schema', ['Test'])) as {version: string}).version
+    assert.equal(version, '1.1.0')
+  })
+})
