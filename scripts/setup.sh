@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(openvswitch-switch openvswitch-common ovn-central ovn-host ovn-common python3-openvswitch
-          groff-base man-db bsdutils tmux openssl iproute2)
+          groff-base man-db bsdutils tmux zsh openssl iproute2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
