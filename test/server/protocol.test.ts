@@ -180,3 +180,17 @@ describe('schema conversion and monitors (ovsdb-server(7) §4.1.7, §4.1.19)', (
     assert.equal(version, '1.1.0')
   })
 })
+
+describe('per-session bookkeeping', () => {
+  it('forgets every answered transaction (no growth with the number of requests)', async () => {
+    const h = await new Harness().start()
+    try {
+      const c = await h.client()
+      for (let i = 0; i < 50; i++) await c.call('transact', ['Test', {op: 'insert', table: 'Switch', row: {name: `n${i}`}}])
+      const session = [...h.server.sessions][0]
+      assert.equal(session.pendingTransactions, 0)
+    } finally {
+      await h.stop()
+    }
+  })
+})

@@ -68,7 +68,6 @@ interface Blocked {
   ops: unknown[]
   env: TxnEnv
   readOnly: boolean
-  deadline: number
   timer: NodeJS.Timeout | null
   done(outcome: Exclude<TxnOutcome, {kind: 'blocked'}>): void
 }
@@ -135,7 +134,6 @@ export class HostedDb {
       ops,
       env,
       readOnly: opts.readOnly ?? false,
-      deadline: Date.now() + outcome.timeoutMs,
       timer: null,
       done: (o) => this.finish(o, reply),
     }

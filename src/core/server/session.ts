@@ -18,7 +18,7 @@ type Params = unknown[]
 export class Session implements RpcHandler, LockClient {
   readonly monitors = new Map<string, Monitor>()
   private readonly locks = new Set<string>()
-  private readonly blocked = new Map<string, {cancel(): boolean; reply(): void}>()
+  private readonly blocked = new Map<string, {cancel(): boolean}>()
   dbChangeAware = false
 
   constructor(
@@ -130,12 +130,21 @@ export class Session implements RpcHandler, LockClient {
     const key = JSON.stringify(id)
     const env = {newUuid, hasLock: (name: string) => this.server.locks.holds(name, this)}
     const readOnly = this.server.isReadOnly(hosted)
+    let answered = false
     const reply = (outcome: TxnOutcome) => {
+      answered = true
       this.blocked.delete(key)
       if (outcome.kind !== 'blocked') this.conn.respond(id, outcome.results)
     }
     const handle = hosted.transact(params.slice(1), env, {readOnly}, reply)
-    this.blocked.set(key, {cancel: handle.cancel, reply: () => {}})
+    // Most transactions are answered at once; only those still pending (blocked in "wait", or waiting for the
+    // log) can be canceled, and only they are remembered.
+    if (!answered) this.blocked.set(key, {cancel: handle.cancel})
+  }
+
+  /** Transactions of this session not yet answered (for tests and memory/show). */
+  get pendingTransactions(): number {
+    return this.blocked.size
   }
 
   private cancel(requestId: unknown): void {
