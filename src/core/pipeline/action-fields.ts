@@ -4,6 +4,7 @@
  * "field = constant": "Assigning to a field with prerequisites implicitly adds those prerequisites to match").
  */
 import {PipelineSemanticError} from './errors.js'
+import {fieldBits} from './field-ref.js'
 import type {FieldRef} from './expr.js'
 import type {FieldSymbol, SymbolTable} from './symbols.js'
 import type {OfSubfield} from '../openflow/fields.js'
@@ -35,28 +36,9 @@ export function resolveField(ref: FieldRef, symtab: SymbolTable): ResolvedField 
   const sym = symtab.get(ref.name)
   if (!sym) throw new PipelineSemanticError(`Syntax error at "${ref.name}": expecting field name`)
   if (sym.kind === 'predicate') throw new PipelineSemanticError(`Predicate symbol "${ref.name}" used where field required`)
-  const prereqs: string[] = []
-  let field: FieldSymbol
-  let lo = 0
-  let width: number
-  if (sym.kind === 'subfield') {
-    field = symtab.get(sym.parent) as FieldSymbol
-    lo = sym.lo
-    width = sym.hi - sym.lo + 1
-    if (sym.prereqs) prereqs.push(sym.prereqs)
-  } else {
-    field = sym
-    width = sym.width
-  }
-  if (field.prereqs) prereqs.push(field.prereqs)
-  if (ref.lo !== undefined && ref.hi !== undefined) {
-    if (field.isString) throw new PipelineSemanticError(`Cannot select subfield of string field "${ref.name}"`)
-    if (ref.hi >= width) throw new PipelineSemanticError(`Cannot select bits ${ref.lo} to ${ref.hi} of ${width}-bit field "${ref.name}"`)
-    lo += ref.lo
-    width = ref.hi - ref.lo + 1
-  }
+  const {field, lo, hi, prereqs} = fieldBits(ref, sym, symtab)
   // The logical symbol's bits map one to one onto the OpenFlow field (wide registers included).
-  return {ref, symbol: field, lo, hi: lo + width - 1, prereqs, of: {field: ofFieldName(field), lo, hi: lo + width - 1}}
+  return {ref, symbol: field, lo, hi, prereqs, of: {field: ofFieldName(field), lo, hi}}
 }
 
 /** Width in bits of a resolved reference. */

@@ -5,6 +5,7 @@
  * `!(tcp.dst == 80)` means `tcp.dst != 80 && tcp`.
  */
 import {PipelineSemanticError} from './errors.js'
+import {fieldBits} from './field-ref.js'
 import {and, or, FALSE, type Expr, type FieldRef, type RelOp, type SetElem} from './expr.js'
 import {parseMatch} from './parser.js'
 import type {FieldSymbol, SymbolTable} from './symbols.js'
@@ -57,29 +58,7 @@ function resolve(ref: FieldRef, symtab: SymbolTable): Resolved {
     if (ref.lo !== undefined) throw new PipelineSemanticError(`Cannot select subfield of predicate "${ref.name}"`)
     return {kind: 'predicate', expansion: sym.expansion}
   }
-  let field: FieldSymbol
-  let lo = 0
-  let width: number
-  const prereqs: string[] = []
-  if (sym.kind === 'subfield') {
-    field = symtab.get(sym.parent) as FieldSymbol
-    lo = sym.lo
-    width = sym.hi - sym.lo + 1
-    if (sym.prereqs) prereqs.push(sym.prereqs)
-  } else {
-    field = sym
-    width = sym.width
-  }
-  if (field.prereqs) prereqs.push(field.prereqs)
-  if (ref.lo !== undefined && ref.hi !== undefined) {
-    if (field.isString) throw new PipelineSemanticError(`Cannot select subfield of string field "${ref.name}"`)
-    if (field.level === 'nominal') throw new PipelineSemanticError(`Cannot select subfield of nominal field "${ref.name}"`)
-    if (ref.hi >= width) {
-      throw new PipelineSemanticError(`Cannot select bits ${ref.lo} to ${ref.hi} of ${width}-bit field "${ref.name}"`)
-    }
-    return {kind: 'field', field, lo: lo + ref.lo, hi: lo + ref.hi, prereqs}
-  }
-  return {kind: 'field', field, lo, hi: lo + width - 1, prereqs}
+  return {kind: 'field', ...fieldBits(ref, sym, symtab, {refuseNominalSubfield: true})}
 }
 
 const negated: Record<RelOp, RelOp> = {'==': '!=', '!=': '==', '<': '>=', '<=': '>', '>': '<=', '>=': '<'}
