@@ -129,6 +129,22 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`)
 }
 
+/**
+ * Registers mocha hooks that check the build and make a temporary directory before the suite's tests, and remove
+ * it after them. Call it inside `describe`; `dir` is set once the hook ran.
+ */
+export function useTempDir(): {dir: string} {
+  const holder = {dir: ''}
+  let tmp: ReturnType<typeof tempDir> | undefined
+  before(() => {
+    requireBuild()
+    tmp = tempDir()
+    holder.dir = tmp.dir
+  })
+  after(() => tmp?.cleanup())
+  return holder
+}
+
 /** What `useFreshServer` provides once its `before` hook ran. */
 export interface FreshServer {
   dir: string

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import {nbSchema, ok, requireBuild, startDbServe, tempDir} from './lib.js'
+import {nbSchema, ok, startDbServe, useTempDir} from './lib.js'
 
 function transactArgs(sock: string, ops: object[]): string[] {
   return ['transact', `unix:${sock}`, JSON.stringify(['OVN_Northbound', ...ops])]
@@ -14,13 +14,7 @@ async function switchNames(file: string): Promise<string[]> {
 
 describe('database files shared with the real ovsdb-tool', function () {
   this.timeout(60000)
-  let tmp: ReturnType<typeof tempDir>
-
-  before(() => {
-    requireBuild()
-    tmp = tempDir()
-  })
-  after(() => tmp?.cleanup())
+  const tmp = useTempDir()
 
   it('creates a file that ovsdb-tool reads as the schema it was made from', async () => {
     const file = path.join(tmp.dir, 'created.db')

@@ -2,17 +2,11 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import {eventually, nbSchema, ok, ovnctl, requireBuild, startDbServe, tempDir} from './lib.js'
+import {eventually, nbSchema, ok, ovnctl, startDbServe, useTempDir} from './lib.js'
 
 describe('operating db-serve: control socket, schema conversion, remotes from the database', function () {
   this.timeout(60000)
-  let tmp: ReturnType<typeof tempDir>
-
-  before(() => {
-    requireBuild()
-    tmp = tempDir()
-  })
-  after(() => tmp?.cleanup())
+  const tmp = useTempDir()
 
   it('answers "ovnctl appctl" on its control socket as it answers ovs-appctl', async () => {
     const db = path.join(tmp.dir, 'appctl.db')
@@ -86,12 +80,7 @@ function canConnect(sock: string): Promise<boolean> {
 
 describe('db-serve connection methods with the real ovsdb-client', function () {
   this.timeout(30000)
-  let tmp: ReturnType<typeof tempDir>
-  before(() => {
-    requireBuild()
-    tmp = tempDir()
-  })
-  after(() => tmp?.cleanup())
+  const tmp = useTempDir()
 
   it('listens on ptcp: and connects out on unix: to a client that listens (punix:)', async () => {
     const db = path.join(tmp.dir, 'tcp.db')
