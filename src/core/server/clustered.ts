@@ -14,6 +14,7 @@ import {RaftDriver, type RaftApplication} from '../raft/driver.js'
 import type {Entry, PersistedState, Snapshot} from '../raft/index.js'
 import {RaftFile} from '../storage/raft-file.js'
 import {type ClusterData, decodeSnapshotData, encodeSnapshotData} from '../storage/raft-records.js'
+import {applyEntry, applyEntryData, diffDatabases, hasLeft} from './clustered-entries.js'
 import {Forwarder} from './clustered-forward.js'
 import {type CommitLog, CommitLostError, HostedDb} from './hosted-db.js'
 import type {DbStatus, OvsdbServer} from './server.js'
@@ -370,50 +371,4 @@ export async function serveClusteredFile(server: OvsdbServer, path: string, o: C
   const c = await ClusteredDb.open(server, path, o)
   await c.start()
   return c
-}
-
-/**
- * Whether the server `id` left its cluster for good: a committed configuration once held it and the latest
- * committed one does not (a server that left may never rejoin, ovsdb-server(1) cluster/leave).
- */
-function hasLeft(state: PersistedState, id: string): boolean {
-  let was = Object.hasOwn(state.snapshot.servers, id)
-  let is = was
-  for (const e of state.entries) {
-    if (e.index > state.hardState.commit) break
-    if (e.kind !== 'servers') continue
-    is = Object.hasOwn(e.servers, id)
-    was ||= is
-  }
-  return was && !is
-}
-
-/** Applies an entry's <cluster-txn> to `db`; returns its changes (null when it carried no transaction). */
-function applyEntry(db: Database, content: ClusterData): Changes | null {
-  if (content.data[0] !== null) throw new Error('Schema changes through the cluster are not supported yet')
-  return content.data[1] === null ? null : applyLogRecord(db, content.data[1])
-}
-
-function applyEntryData(db: Database, content: ClusterData): string {
-  applyEntry(db, content)
-  return content.eid
-}
-
-
-/** The row changes that turn `from` into `to`, for monitors after a rebuild. */
-function diffDatabases(from: Database, to: Database): Changes {
-  const out: Changes = new Map()
-  for (const ts of to.schema.tables.values()) {
-    const a = from.table(ts.name).rows
-    const b = to.table(ts.name).rows
-    const rows = new Map()
-    for (const [uuid, row] of a) {
-      const other = b.get(uuid)
-      if (other === undefined) rows.set(uuid, {old: row, new: null})
-      else if (other !== row) rows.set(uuid, {old: row, new: other})
-    }
-    for (const [uuid, row] of b) if (!a.has(uuid)) rows.set(uuid, {old: null, new: row})
-    if (rows.size > 0) out.set(ts.name, rows)
-  }
-  return out
 }
