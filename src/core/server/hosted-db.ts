@@ -175,10 +175,16 @@ export class HostedDb {
       // Memory holds a commit the disk refused: nothing consistent can be served any more.
       written = Promise.reject(err)
     }
-    this.after(written, () => {
-      this.publish(changes, txnId)
-      reply(outcome)
-    })
+    this.after(
+      written,
+      () => {
+        this.publish(changes, txnId)
+        reply(outcome)
+      },
+      // The commit did not (or may not) happen, e.g. a Raft leader lost its leadership: the client is told, as
+      // a commit-time failure (one more element than operations), and the server goes on.
+      (lost) => reply({...outcome, kind: 'failed', changes: null, results: [...outcome.results, {error: 'cluster error', details: lost.message}]}),
+    )
     this.retryBlocked()
   }
 
@@ -186,19 +192,26 @@ export class HostedDb {
    * Runs `then` once `written` (if any) and every earlier write have finished, in the order called: at once
    * when nothing is in flight, so that the replies of one batch of requests leave together.
    */
-  private after(written: Promise<void> | undefined, then: () => void): void {
+  private after(written: Promise<void> | undefined, then: () => void, lost?: (err: CommitLostError) => void): void {
     if (written === undefined && this.inFlight === 0) {
       then()
       return
     }
     this.inFlight++
-    this.tail = Promise.all([this.tail, written]).then(
-      () => {
-        this.inFlight--
-        then()
-      },
-      (err: Error) => this.fatal?.(err),
+    // A CommitLostError fails this transaction only; any other failure to write is fatal. Either way the chain
+    // goes on, so that later transactions are answered in order.
+    const settled = (written ?? Promise.resolve()).then(
+      () => null,
+      (err: Error) => err,
     )
+    this.tail = Promise.all([this.tail, settled])
+      .then(([, err]) => {
+        this.inFlight--
+        if (err === null) then()
+        else if (err instanceof CommitLostError && lost) lost(err)
+        else this.fatal?.(err)
+      })
+      .catch((err: Error) => this.fatal?.(err))
   }
 
   /** Records a commit in the history and tells every monitor. */
