@@ -247,6 +247,9 @@ export class ClusteredDb implements CommitLog, RaftApplication {
           continue
         }
         waiter.reject(new CommitLostError('leadership changed before the transaction committed'))
+        // Our database ran ahead with that transaction: go back to the committed state before applying what
+        // replaced it, whatever kind of entry that is (a new leader's first entry is a no-op).
+        if (this.hosted !== null) this.rebuild()
       }
       if (e.kind === 'command' && this.hosted !== null) {
         if (this.inFlight > 0 || this.waiters.size > 0) this.rebuild()
