@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import {annotate} from '../../src/core/pipeline/annotate.js'
 import {parseActions} from '../../src/core/pipeline/actions-parser.js'
 import {encodeActions} from '../../src/core/pipeline/actions-encode.js'
@@ -14,15 +11,7 @@ import {formatMatch} from '../../src/core/openflow/match.js'
 import {actionContext, type ActionCase} from '../pipeline/actions-context.js'
 import {testContext} from '../pipeline/context.js'
 import {readInput} from '../pipeline/golden.js'
-
-function hasOvsOfctl(): boolean {
-  try {
-    execFileSync('ovs-ofctl', ['--version'], {stdio: 'ignore'})
-    return true
-  } catch {
-    return false
-  }
-}
+import {hasOvsOfctl, parseFlowsWithOfctl} from './ofctl.js'
 
 /** One OpenFlow flow per golden action list: its match with the actions' prerequisites, and its actions. */
 function encodedFlows(): Array<{input: string; flow: string; actions: string; groups: string[]}> {
@@ -54,22 +43,14 @@ describe('encoded actions, checked by the real ovs-ofctl', function () {
 
   it('parses every encoded action list of the goldens and prints it back exactly as we do', () => {
     const flows = encodedFlows()
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovnctl-'))
-    try {
-      const file = path.join(dir, 'flows.txt')
-      fs.writeFileSync(file, flows.map((f) => f.flow).join('\n') + '\n')
-      const out = execFileSync('ovs-ofctl', ['-O', 'OpenFlow15', 'parse-flows', file], {encoding: 'utf8'})
-      const printed = out.split('\n').filter((l) => l.startsWith('OFPT_FLOW_MOD'))
-      assert.equal(printed.length, flows.length, 'one FLOW_MOD per flow')
-      printed.forEach((line, i) => {
-        const actions = line.slice(line.indexOf(' actions=') + ' actions='.length)
-        // ovn-controller installs dec_ttl with an empty controller-id list, which the switch prints as
-        // "dec_ttl()"; typed as text, "dec_ttl()" parses to the plain form, printed "dec_ttl".
-        assert.equal(actions, flows[i].actions.replaceAll('dec_ttl()', 'dec_ttl'), `actions ${JSON.stringify(flows[i].input)} as flow ${flows[i].flow}`)
-      })
-    } finally {
-      fs.rmSync(dir, {recursive: true, force: true})
-    }
+    const printed = parseFlowsWithOfctl(flows.map((f) => f.flow))
+    assert.equal(printed.length, flows.length, 'one FLOW_MOD per flow')
+    printed.forEach((line, i) => {
+      const actions = line.slice(line.indexOf(' actions=') + ' actions='.length)
+      // ovn-controller installs dec_ttl with an empty controller-id list, which the switch prints as
+      // "dec_ttl()"; typed as text, "dec_ttl()" parses to the plain form, printed "dec_ttl".
+      assert.equal(actions, flows[i].actions.replaceAll('dec_ttl()', 'dec_ttl'), `actions ${JSON.stringify(flows[i].input)} as flow ${flows[i].flow}`)
+    })
   })
 
   it('parses every select group the goldens produce and prints it back exactly as we do', () => {

@@ -8,12 +8,16 @@ the IDL, retried while it says "try again", as ovsdb-idl clients do after a reco
 Every wait is bounded by LIMIT_S.
 """
 import json
+import os
 import sys
 import time
 
 import ovs.db.idl
-import ovs.poller
 import ovs.vlog
+
+# run_until is shared with the interop tests' IDL helper.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'interop', 'py'))
+from idl_util import run_until  # noqa: E402
 
 ovs.vlog.Vlog.init(None)
 
@@ -22,19 +26,6 @@ LIMIT_S = 15.0
 
 def names(idl):
     return sorted(r.name for r in idl.tables["Address_Set"].rows.values())
-
-
-def run_until(idl, done):
-    deadline = time.time() + LIMIT_S
-    while time.time() < deadline:
-        idl.run()
-        if done():
-            return True
-        poller = ovs.poller.Poller()
-        idl.wait(poller)
-        poller.timer_wait(100)
-        poller.block()
-    return False
 
 
 def synced(idl):
@@ -47,7 +38,7 @@ def insert(idl, name):
     status = ovs.db.idl.Transaction.TRY_AGAIN
     while time.time() < deadline and status == ovs.db.idl.Transaction.TRY_AGAIN:
         attempts += 1
-        if not run_until(idl, lambda: synced(idl)):
+        if not run_until(idl, limit_s=LIMIT_S, done=lambda: synced(idl)):
             break
         if name in names(idl):
             # An earlier attempt committed although its reply was lost.
@@ -70,12 +61,12 @@ def main():
     helper = ovs.db.idl.SchemaHelper(schema_path)
     helper.register_columns("Address_Set", ["name", "addresses"])
     idl = ovs.db.idl.Idl(remotes, helper)
-    ok = run_until(idl, lambda: synced(idl))
+    ok = run_until(idl, limit_s=LIMIT_S, done=lambda: synced(idl))
     event(idl, event="connected", ok=ok, rows=names(idl))
     for line in sys.stdin:
         cmd, _, arg = line.strip().partition(" ")
         if cmd == "wait":
-            ok = run_until(idl, lambda: arg in names(idl))
+            ok = run_until(idl, limit_s=LIMIT_S, done=lambda: arg in names(idl))
             event(idl, event="wait", ok=ok, rows=names(idl))
         elif cmd == "insert":
             status, attempts = insert(idl, arg)

@@ -9,29 +9,14 @@ import json
 import sys
 
 import ovs.db.idl
-import ovs.poller
 import ovs.vlog
+from idl_util import run_until
 
 ovs.vlog.Vlog.init(None)
 
 
 def rows(idl):
     return sorted(r.name for r in idl.tables["Logical_Switch"].rows.values())
-
-
-def run_until(idl, done, limit_s=10.0):
-    import time
-
-    deadline = time.time() + limit_s
-    while time.time() < deadline:
-        idl.run()
-        if done():
-            return True
-        poller = ovs.poller.Poller()
-        idl.wait(poller)
-        poller.timer_wait(100)
-        poller.block()
-    return False
 
 
 def main():
