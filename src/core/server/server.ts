@@ -12,6 +12,18 @@ import {LockTable} from './locks.js'
 import {RemoteManager} from './remotes.js'
 import {Session} from './session.js'
 
+/** Each schema's JSON text, made once: a clustered database describes itself in _Server after every commit. */
+const schemaTexts = new WeakMap<DatabaseSchema, string>()
+
+function schemaText(schema: DatabaseSchema): string {
+  let text = schemaTexts.get(schema)
+  if (text === undefined) {
+    text = JSON.stringify(schema.toJSON())
+    schemaTexts.set(schema, text)
+  }
+  return text
+}
+
 /**
  * The _Server database of ovsdb-server(5): one Database row per hosted database. The schema is the one OVS
  * 3.1 reports for "_Server" (get_schema), version 1.2.0.
@@ -72,6 +84,8 @@ export class OvsdbServer {
   private readonly serverDb: HostedDb
   private readonly readOnlyDbs = new Set<string>()
   private readonly statuses = new Map<string, DbStatus>()
+  /** The schema each database's _Server row was last written with. */
+  private readonly describedSchemas = new Map<string, DatabaseSchema>()
   private readonly logFn: (level: LogLevel, message: string) => void
 
   constructor(readonly options: ServerOptions = {}) {
@@ -149,13 +163,16 @@ export class OvsdbServer {
       model,
       connected: status.connected,
       leader: status.leader,
-      schema: hosted ? JSON.stringify(hosted.schema.toJSON()) : ['set', []],
+      schema: hosted ? schemaText(hosted.schema) : ['set', []],
       cid: status.cid ? ['uuid', status.cid] : ['set', []],
       sid: status.sid ? ['uuid', status.sid] : ['set', []],
       index: status.index ?? ['set', []],
     }
     const where = [['name', '==', name]]
     const exists = [...this.serverDb.db.table('Database').rows.values()].some((r) => r.columns.name.keys[0] === name)
+    // The schema text is large: rewrite it only when the schema itself changed (a conversion).
+    if (exists && hosted !== undefined && this.describedSchemas.get(name) === hosted.schema) delete row.schema
+    if (hosted !== undefined) this.describedSchemas.set(name, hosted.schema)
     const op = exists ? {op: 'update', table: 'Database', where, row} : {op: 'insert', table: 'Database', row}
     this.serverDb.transact([op], {newUuid}, {}, (outcome) => {
       if (outcome.kind === 'failed') this.log('ERR', `cannot update _Server for "${name}": ${JSON.stringify(outcome.results)}`)
