@@ -12,6 +12,7 @@ import {
   type Servers,
   initialState,
   joinState,
+  sendableBeforePersist,
 } from '../../src/core/raft/index.js'
 import {App} from './app.js'
 import {Disk} from './disk.js'
@@ -125,6 +126,9 @@ export class Cluster {
     if (s.node === null || s.syncing !== null || !s.node.hasReady()) return false
     s.syncing = s.node.ready()
     this.o.observer?.took?.(s, s.syncing)
+    // What may leave before the sync does so now: a crash before sync() then loses the leader's entries while
+    // its followers may hold them.
+    for (const msg of s.syncing.messages) if (sendableBeforePersist(msg)) this.send(msg)
     return true
   }
 
@@ -135,7 +139,7 @@ export class Cluster {
     if (rd === null || s.node === null) return
     s.disk.persist(rd)
     this.o.observer?.persisted?.(s, rd)
-    for (const msg of rd.messages) this.send(msg)
+    for (const msg of rd.messages) if (!sendableBeforePersist(msg)) this.send(msg)
     if (rd.snapshot) s.app.load(rd.snapshot)
     for (const e of rd.committedEntries) {
       if (e.index <= s.app.index) continue

@@ -2,13 +2,14 @@
  * The Raft driver: wires a RaftNode to a clock (a tick every tickMs), a disk (a RaftStorage that makes each
  * Ready durable) and the network (RaftTransport). It is the only place that runs the Ready contract of
  * RaftNode: every input (tick, message, proposal, request) is queued and fed to the node between Readys; a
- * Ready is persisted (one sync), then its messages are sent, then its snapshot and committed entries are
- * handed to the application, then advance(). Inputs that arrive while a sync is in flight are gathered into
+ * Ready is persisted (one sync) while a leader's replication messages already travel, then its other messages
+ * are sent, then its snapshot and committed entries are handed to the application, then advance(). Inputs that arrive while a sync is in flight are gathered into
  * the next Ready, so one sync covers them all (group commit).
  */
 import {NotLeaderError} from './errors.js'
 import type {RaftLimits} from './limits.js'
 import {type ConfChange, RaftNode, tickMsDefault} from './node.js'
+import {sendableBeforePersist} from './replication.js'
 import {abbreviateId} from './status.js'
 import {type Envelope, RaftTransport} from './driver-transport.js'
 import type {Entry, EntryData, Message, PersistedState, RaftStatus, Ready, ServerId, Snapshot, SoftState} from './types.js'
@@ -246,8 +247,9 @@ export class RaftDriver {
         continue
       }
       const rd = this.node.ready()
+      const late = this.sendEarly(rd)
       await this.o.storage.persist(rd)
-      this.afterPersist(rd)
+      this.afterPersist(rd, late)
       this.node.advance(rd)
       this.cachedStatus = this.node.status()
       this.learnAddresses()
@@ -255,9 +257,19 @@ export class RaftDriver {
     }
   }
 
-  private afterPersist(rd: Ready): void {
+  /** Sends the messages that need not wait for the sync (a leader replicating); returns the others. */
+  private sendEarly(rd: Ready): Message[] {
+    const late: Message[] = []
+    for (const msg of rd.messages) {
+      if (sendableBeforePersist(msg)) this.deliver(msg)
+      else late.push(msg)
+    }
+    return late
+  }
+
+  private afterPersist(rd: Ready, late: readonly Message[]): void {
     if (rd.softState) this.roleChanged(rd.softState)
-    for (const msg of rd.messages) this.deliver(msg)
+    for (const msg of late) this.deliver(msg)
     if (rd.snapshot && rd.snapshot.index > this.cachedStatus.appliedIndex) this.o.app.loadSnapshot(rd.snapshot)
     if (rd.committedEntries.length > 0) this.o.app.apply(rd.committedEntries)
   }

@@ -15,5 +15,6 @@ export {
   electionTimerMsMin,
 } from './limits.js'
 export {type ConfChange, RaftNode, type RaftNodeOptions, tickMsDefault} from './node.js'
+export {sendableBeforePersist} from './replication.js'
 export {abbreviateId} from './status.js'
 export type * from './types.js'

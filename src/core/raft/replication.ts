@@ -8,7 +8,7 @@ import {entryBytes} from './log.js'
 import type {Progress} from './progress.js'
 import {sendSnapshotChunk} from './snapshot-transfer.js'
 import type {RaftState} from './state.js'
-import type {AppendReply, AppendRequest, Heartbeat, HeartbeatReply} from './types.js'
+import type {AppendReply, AppendRequest, Heartbeat, HeartbeatReply, Message} from './types.js'
 
 /**
  * Leader: sends `to` the entries it lacks, or a snapshot when they are compacted. An empty request (a probe,
@@ -55,6 +55,16 @@ export function broadcastHeartbeat(s: RaftState): void {
     s.send({type: 'heartbeat', from: s.id, to: id, term: s.term, commit: Math.min(pr.match, s.log.committed)})
     if (pr.state === 'snapshot') sendSnapshotChunk(s, id, pr)
   }
+}
+
+/**
+ * Whether a Ready's message may be sent before the Ready is persisted. A leader's AppendEntries and heartbeats
+ * may: the leader can write its log in parallel with replicating it (Raft thesis §10.2.1), because it counts
+ * its own entries towards a commit only when a follower's reply is stepped, which the Ready contract orders
+ * after this Ready's sync. Replies and vote requests may not: they promise what is on the sender's disk.
+ */
+export function sendableBeforePersist(m: Message): boolean {
+  return m.type === 'appendRequest' || m.type === 'heartbeat'
 }
 
 /** Leader: commits the highest index replicated on a quorum, if it is of the current term (§5.4.2). */

@@ -199,7 +199,7 @@ export type Message =
 
 /**
  * What the driver must do next, in this order: persist `snapshot`, then `entries`, then `hardState` (one sync);
- * then send `messages`; load `snapshot` into the state machine if its index is beyond what was applied; apply
+ * then send `messages` (those for which sendableBeforePersist() holds may leave before the sync starts); load `snapshot` into the state machine if its index is beyond what was applied; apply
  * `committedEntries`; then call advance(). Persisting `snapshot`: replace the stored snapshot, and keep the
  * stored entries after it only if the stored log holds an entry at snapshot.index with snapshot.term (Raft
  * §7), else drop them all. Persisting `entries`: drop stored entries from entries[0].index on, then append.
