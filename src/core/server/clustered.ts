@@ -12,6 +12,7 @@
 import {applyLogRecord, type Changes, changesToLogRecord, Database, DatabaseSchema, snapshotRecord} from '../ovsdb/index.js'
 import {RaftDriver, type RaftApplication} from '../raft/driver.js'
 import type {Entry, PersistedState, Snapshot} from '../raft/index.js'
+import {type CompactionPolicy, defaultCompactionPolicy, shouldCompact} from '../storage/compaction-policy.js'
 import {RaftFile} from '../storage/raft-file.js'
 import {type ClusterData, decodeSnapshotData, encodeSnapshotData} from '../storage/raft-records.js'
 import {applyEntry, applyEntryData, diffDatabases, hasLeft} from './clustered-entries.js'
@@ -20,14 +21,6 @@ import {type CommitLog, CommitLostError, HostedDb} from './hosted-db.js'
 import type {DbStatus, OvsdbServer} from './server.js'
 import {newUuid} from './uuid.js'
 
-/** Named bounds of a clustered database. */
-export interface ClusteredLimits {
-  /** Committed entries after the snapshot that trigger a compaction of the Raft log. */
-  compactEntriesMin: number
-}
-
-/** Defaults: compact every 1000 entries, a few MiB of OVN transactions. */
-export const defaultClusteredLimits: ClusteredLimits = {compactEntriesMin: 1000}
 
 /** An own proposal waiting for its entry to be committed and applied. */
 interface Waiter {
@@ -38,7 +31,8 @@ interface Waiter {
 
 /** Options of serveClusteredFile. */
 export interface ClusteredOptions {
-  readonly limits?: Partial<ClusteredLimits>
+  /** When to compact the Raft log by itself: ovsdb-server's rule (storage.c) unless given. */
+  readonly compaction?: CompactionPolicy
   readonly tickMs?: number
   readonly log: (level: 'INFO' | 'WARN' | 'ERR', message: string) => void
 }
@@ -46,7 +40,9 @@ export interface ClusteredOptions {
 /** One clustered database served by this process. */
 export class ClusteredDb implements CommitLog, RaftApplication {
   readonly driver: RaftDriver
-  readonly limits: ClusteredLimits
+  private readonly policy: CompactionPolicy
+  /** When the log was last compacted (or opened), in ms. */
+  private lastCompactionMs = Date.now()
   hosted: HostedDb | null = null
   private schemaJson: object | null = null
   /** Index of the last entry applied to the database. */
@@ -80,7 +76,7 @@ export class ClusteredDb implements CommitLog, RaftApplication {
     lastEid: string,
     join: readonly string[],
   ) {
-    this.limits = {...defaultClusteredLimits, ...o.limits}
+    this.policy = o.compaction ?? defaultCompactionPolicy
     this.appliedIndex = applied
     this.lastEid = lastEid
     this.forwarder = new Forwarder(this)
@@ -349,7 +345,14 @@ export class ClusteredDb implements CommitLog, RaftApplication {
 
   private maybeCompact(): void {
     if (this.compacting || this.inFlight > 0 || this.waiters.size > 0) return
-    if (this.appliedIndex - this.file.snapshot.index < this.limits.compactEntriesMin) return
+    const state = {
+      nowMs: Date.now(),
+      lastCompactionMs: this.lastCompactionMs,
+      bytes: this.file.sizeBytes,
+      bytesAtLastCompaction: this.file.bytesAtLastCompaction,
+      commitsSinceCompaction: this.appliedIndex - this.file.snapshot.index,
+    }
+    if (!shouldCompact(state, this.policy)) return
     void this.snapshotNow().catch((err: Error) => this.o.log('WARN', `${this.name}: compaction failed: ${err.message}`))
   }
 
@@ -363,6 +366,7 @@ export class ClusteredDb implements CommitLog, RaftApplication {
     try {
       const data = encodeSnapshotData({data: [this.schemaJson, snapshotRecord(hosted.db)], eid: this.lastEid})
       await this.driver.compact(this.appliedIndex, data)
+      this.lastCompactionMs = Date.now()
     } finally {
       this.compacting = false
     }

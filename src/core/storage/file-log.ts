@@ -13,7 +13,7 @@ import fs, {promises as fsp} from 'node:fs'
 import type {FileHandle} from 'node:fs/promises'
 import path from 'node:path'
 import {StorageError} from './errors.js'
-import {syncDirectory, writeAll} from './file-io.js'
+import {syncDirectory, writeAll, writeAllSync} from './file-io.js'
 import {decodeLog, defaultLogFormatLimits, encodeRecord, fileMagic, magicClustered, type LogFormatLimits, type Sha1} from './log-format.js'
 import {PidLock} from './pid-lock.js'
 
@@ -222,9 +222,8 @@ export class FileLog {
       throw err instanceof RangeError ? new StorageError('limit', `Cannot write "${this.path}": ${err.message}`) : err
     }
     const start = this.bytes
-    let done = 0
     try {
-      while (done < bytes.length) done += fs.writeSync(this.fd.fd, bytes, done, bytes.length - done, start + done)
+      writeAllSync(this.fd.fd, bytes, start)
     } catch (err) {
       try {
         fs.ftruncateSync(this.fd.fd, start)

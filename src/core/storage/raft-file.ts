@@ -11,7 +11,7 @@ import type {FileHandle} from 'node:fs/promises'
 import path from 'node:path'
 import type {Entry, HardState, PersistedState, Ready, Snapshot} from '../raft/index.js'
 import {StorageError} from './errors.js'
-import {syncDirectory, writeAll} from './file-io.js'
+import {syncDirectory, writeAll, writeAllSync} from './file-io.js'
 import {sha1Hex} from './file-log.js'
 import {decodeLog, encodeRecord, fileMagic, magicClustered} from './log-format.js'
 import {PidLock} from './pid-lock.js'
@@ -54,9 +54,13 @@ export class RaftFile {
   private snap: Snapshot
   private ents: Entry[]
   private hard: HardState
+  /** The commit index last written to the file. */
+  private commitWritten: number
   private closed = false
   /** fdatasync calls made, for memory/show and tests of batching. */
   syncs = 0
+  /** Size of the file after the last rewrite (or of its header record, as opened), for the compaction rule. */
+  bytesAtLastCompaction = 0
 
   private constructor(
     readonly path: string,
@@ -69,6 +73,7 @@ export class RaftFile {
     this.snap = state.snapshot
     this.ents = [...state.entries]
     this.hard = state.hardState
+    this.commitWritten = state.hardState.commit
   }
 
   /** Writes a new file holding only a header record (create-cluster with a snapshot, join-cluster without). */
@@ -115,6 +120,8 @@ export class RaftFile {
         parsed = parseHeader(first)
         const state = replayRecords(parsed.snapshot, rest)
         const raftFile = new RaftFile(file, fd, lock, parsed.header, state, decoded.validBytes)
+        const headerRecord = decoded.records[0]
+        raftFile.bytesAtLastCompaction = headerRecord.offset + headerRecord.length
         return {file: raftFile, header: parsed.header, state, dropped}
       } catch (err) {
         throw new StorageError('corrupt', `Cannot open "${file}": ${(err as Error).message}`)
@@ -169,7 +176,8 @@ export class RaftFile {
     const parts: Buffer[] = rd.entries.map((e) => encode(entryRecord(e)))
     this.applyEntries(rd.entries)
     // Entries, term and vote must be on disk before messages leave; the commit index need not be (Raft §3.8:
-    // a restarted server learns it again from the leader), so a Ready that only advances it is not synced.
+    // a restarted server learns it again from the leader). A Ready that only advances it writes nothing: the
+    // new index rides along with the next write, or is written on close.
     let mustSync = rd.entries.length > 0
     if (rd.hardState) {
       const h = rd.hardState
@@ -177,12 +185,16 @@ export class RaftFile {
         parts.push(encode(hardStateRecord(h)))
         mustSync = true
       }
-      if (h.commit !== this.hard.commit) parts.push(encode({commit_index: h.commit}))
       this.hard = h
     }
+    // A committed configuration change is written at once, though: a server that restarts must know whether
+    // it is still a member (cluster/leave) before any leader tells it.
+    const membership = rd.committedEntries.some((e) => e.kind === 'servers')
+    if (!mustSync && !membership) return
+    if (this.hard.commit > this.commitWritten) parts.push(this.commitRecord())
     if (parts.length === 0) return
     const data = parts.length === 1 ? parts[0] : Buffer.concat(parts)
-    await writeAll(this.fd, data, this.bytes)
+    writeAllSync(this.fd.fd, data, this.bytes)
     if (mustSync) {
       await this.fd.datasync()
       this.syncs++
@@ -206,7 +218,7 @@ export class RaftFile {
   /** Rewrites the file as header (with the snapshot), entries and hard state; atomic by rename. */
   async rewrite(): Promise<void> {
     const parts = [encode(headerRecord(this.hdr, this.snap)), ...this.ents.map((e) => encode(entryRecord(e)))]
-    parts.push(encode(hardStateRecord(this.hard)), encode({commit_index: this.hard.commit}))
+    parts.push(encode(hardStateRecord(this.hard)), this.commitRecord())
     const data = Buffer.concat(parts)
     const temp = tempPath(this.path)
     const fresh = await fsp.open(temp, 'w', 0o640)
@@ -222,14 +234,29 @@ export class RaftFile {
     const old = this.fd
     this.fd = fresh
     this.bytes = data.length
+    this.bytesAtLastCompaction = data.length
     this.syncs++
     await old.close().catch(() => {})
     await syncDirectory(path.dirname(this.path))
   }
 
-  /** Closes the file and releases its lock. */
+  private commitRecord(): Buffer {
+    this.commitWritten = this.hard.commit
+    return encode({commit_index: this.hard.commit})
+  }
+
+  /** Writes the commit index if it moved since the last write, closes the file and releases its lock. */
   async close(): Promise<void> {
     if (this.closed) return
+    if (this.hard.commit > this.commitWritten) {
+      const data = this.commitRecord()
+      try {
+        writeAllSync(this.fd.fd, data, this.bytes)
+        this.bytes += data.length
+      } catch {
+        // Only an optimisation for the next start: the index is learned again from the leader.
+      }
+    }
     this.closed = true
     await this.fd.close().catch(() => {})
     await this.lock.release()
