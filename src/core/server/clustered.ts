@@ -367,6 +367,8 @@ export class ClusteredDb implements CommitLog, RaftApplication {
       const data = encodeSnapshotData({data: [this.schemaJson, snapshotRecord(hosted.db)], eid: this.lastEid})
       await this.driver.compact(this.appliedIndex, data)
       this.lastCompactionMs = Date.now()
+      const failed = await this.file.settled()
+      if (failed !== null) this.o.log('WARN', `${this.name}: compaction not written, the log keeps its old snapshot: ${failed.message}`)
     } finally {
       this.compacting = false
     }

@@ -59,6 +59,13 @@ export class RaftFile {
   private closed = false
   /** fdatasync calls made, for memory/show and tests of batching. */
   syncs = 0
+  /** The compaction being written in the background, if any. */
+  private compacting: Promise<void> | null = null
+  private compactionError: Error | null = null
+  /** Bumped by every rewrite: a background compaction of an older generation is stale. */
+  private generation = 0
+  /** The tail of the chain of persists and compaction switches. */
+  private turn: Promise<void> = Promise.resolve()
   /** Size of the file after the last rewrite (or of its header record, as opened), for the compaction rule. */
   bytesAtLastCompaction = 0
 
@@ -101,6 +108,7 @@ export class RaftFile {
     let fd: FileHandle | undefined
     try {
       await fsp.rm(tempPath(file), {force: true})
+      await fsp.rm(compactPath(file), {force: true})
       fd = await fsp.open(file, 'r+')
       const buf = await fd.readFile()
       const decoded = decodeLog(buf, sha1Hex, {magic: magicClustered})
@@ -165,12 +173,19 @@ export class RaftFile {
   }
 
   /** Makes a Ready's snapshot, entries and hard state durable (Ready contract in src/core/raft/types.ts). */
-  async persist(rd: Ready): Promise<void> {
+  persist(rd: Ready): Promise<void> {
+    return this.exclusive(() => this.persistNow(rd))
+  }
+
+  private async persistNow(rd: Ready): Promise<void> {
     if (this.closed) throw new StorageError('closed', `Cannot write "${this.path}": log is closed`)
     if (rd.snapshot) {
-      this.applySnapshot(rd.snapshot)
+      const kept = this.applySnapshot(rd.snapshot)
       this.applyEntries(rd.entries)
       if (rd.hardState) this.hard = rd.hardState
+      // A compaction keeps the log after the snapshot, so the old file stays valid while the new one is
+      // written: do that in the background and go on appending (heartbeats and commits do not wait).
+      if (kept && rd.entries.length === 0 && this.compacting === null) return this.compactInBackground()
       return this.rewrite()
     }
     const parts: Buffer[] = rd.entries.map((e) => encode(entryRecord(e)))
@@ -202,10 +217,74 @@ export class RaftFile {
     this.bytes += data.length
   }
 
-  private applySnapshot(s: Snapshot): void {
+  /** Replaces the stored snapshot; returns whether the entries after it were kept (a local compaction). */
+  private applySnapshot(s: Snapshot): boolean {
     const at = this.ents.find((e) => e.index === s.index)
-    this.ents = at !== undefined && at.term === s.term ? this.ents.filter((e) => e.index > s.index) : []
+    const kept = at !== undefined && at.term === s.term
+    this.ents = kept ? this.ents.filter((e) => e.index > s.index) : []
     this.snap = s
+    return kept
+  }
+
+  /** The whole file as rewrite() and compaction write it: header with the snapshot, entries, hard state. */
+  private image(): Buffer {
+    const parts = [encode(headerRecord(this.hdr, this.snap)), ...this.ents.map((e) => encode(entryRecord(e)))]
+    parts.push(encode(hardStateRecord(this.hard)), this.commitRecord())
+    return Buffer.concat(parts)
+  }
+
+  /**
+   * Writes the compacted file beside the current one while appends go on; then, between two persists, copies
+   * what was appended meanwhile, syncs and renames it over the current file. A rewrite() started before the
+   * switch (a snapshot from the leader) makes the compacted file stale: it is then dropped.
+   */
+  private compactInBackground(): void {
+    const image = this.image()
+    const from = this.bytes
+    const generation = ++this.generation
+    const temp = compactPath(this.path)
+    this.compacting = (async () => {
+      const fresh = await fsp.open(temp, 'w+', 0o640)
+      try {
+        await writeAll(fresh, image, 0)
+        await this.exclusive(async () => {
+          if (this.closed || generation !== this.generation) throw new Error('superseded by a newer rewrite')
+          const tail = Buffer.alloc(this.bytes - from)
+          if (tail.length > 0) fs.readSync(this.fd.fd, tail, 0, tail.length, from)
+          writeAllSync(fresh.fd, tail, image.length)
+          await fresh.sync()
+          await fsp.rename(temp, this.path)
+          const old = this.fd
+          this.fd = fresh
+          this.bytes = image.length + tail.length
+          this.bytesAtLastCompaction = image.length
+          this.syncs++
+          await old.close().catch(() => {})
+          await syncDirectory(path.dirname(this.path))
+        })
+      } catch (err) {
+        await fresh.close().catch(() => {})
+        await fsp.rm(temp, {force: true}).catch(() => {})
+        // The current file still holds everything: only the space is not reclaimed yet.
+        this.compactionError = err as Error
+      }
+    })().finally(() => (this.compacting = null))
+  }
+
+  /** Runs `fn` when no persist or compaction switch is running, so that they never interleave. */
+  private exclusive(fn: () => Promise<void>): Promise<void> {
+    const run = this.turn.then(fn)
+    this.turn = run.catch(() => {})
+    return run
+  }
+
+  /** Waits for the persists under way and a background compaction; resolves with the compaction's failure. */
+  async settled(): Promise<Error | null> {
+    await this.turn
+    await this.compacting
+    const err = this.compactionError
+    this.compactionError = null
+    return err
   }
 
   private applyEntries(entries: readonly Entry[]): void {
@@ -217,11 +296,10 @@ export class RaftFile {
 
   /** Rewrites the file as header (with the snapshot), entries and hard state; atomic by rename. */
   async rewrite(): Promise<void> {
-    const parts = [encode(headerRecord(this.hdr, this.snap)), ...this.ents.map((e) => encode(entryRecord(e)))]
-    parts.push(encode(hardStateRecord(this.hard)), this.commitRecord())
-    const data = Buffer.concat(parts)
+    this.generation++
+    const data = this.image()
     const temp = tempPath(this.path)
-    const fresh = await fsp.open(temp, 'w', 0o640)
+    const fresh = await fsp.open(temp, 'w+', 0o640)
     try {
       await writeAll(fresh, data, 0)
       await fresh.sync()
@@ -248,6 +326,8 @@ export class RaftFile {
   /** Writes the commit index if it moved since the last write, closes the file and releases its lock. */
   async close(): Promise<void> {
     if (this.closed) return
+    await this.settled()
+    if (this.closed) return
     if (this.hard.commit > this.commitWritten) {
       const data = this.commitRecord()
       try {
@@ -265,6 +345,10 @@ export class RaftFile {
 
 function tempPath(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.~ovnctl-rewrite~`)
+}
+
+function compactPath(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.~ovnctl-compact~`)
 }
 
 /** Reads only the header of a clustered file (ovsdb-tool db-sid, db-cid, db-local-address). */

@@ -28,14 +28,24 @@ export interface ClusterData {
   readonly eid: string
 }
 
+/**
+ * The content each snapshot's bytes were encoded from: writing a snapshot into the file needs it as JSON again,
+ * and parsing back a whole database that this process just serialized would double the cost of a compaction.
+ */
+const encodedFrom = new WeakMap<Uint8Array, ClusterData>()
+
 /** Encodes snapshot content as the bytes the Raft core carries (JSON text, UTF-8). */
 export function encodeSnapshotData(content: ClusterData): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(content))
+  const bytes = new TextEncoder().encode(JSON.stringify(content))
+  encodedFrom.set(bytes, content)
+  return bytes
 }
 
 /** Decodes snapshot bytes made by encodeSnapshotData; an empty snapshot (a joining server's) is null. */
 export function decodeSnapshotData(bytes: Uint8Array): ClusterData | null {
   if (bytes.length === 0) return null
+  const known = encodedFrom.get(bytes)
+  if (known !== undefined) return known
   const parsed = JSON.parse(new TextDecoder().decode(bytes)) as ClusterData
   if (!Array.isArray(parsed.data) || typeof parsed.eid !== 'string') {
     throw new Error(`Invalid snapshot data: expected {"data": [schema, record], "eid": uuid}`)

@@ -1,0 +1,116 @@
+/**
+ * Compaction of a clustered database by real db-serve processes: members compact while the leader keeps
+ * committing, every acknowledged write survives a restart, ovsdb-tool still reads the files, and a server that
+ * joins after the log was compacted receives the snapshot and then the log tail.
+ */
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import {connect, type JsonRpcConnection} from '../../src/core/jsonrpc/index.js'
+import {addChassis, appctl, chassisNames, exec, ovnctl, requireBuild, sb, TestCluster} from './harness.js'
+
+/** Commits chassis `prefix-0` … `prefix-(n-1)` through `sock`, `window` transactions in flight. */
+async function writeChassis(sock: string, prefix: string, n: number, window = 8): Promise<string[]> {
+  const conn: JsonRpcConnection = await connect(`unix:${sock}`, {timeoutMs: 10_000})
+  const names: string[] = []
+  try {
+    let next = 0
+    const worker = async () => {
+      while (next < n) {
+        const i = next++
+        const name = `${prefix}-${i}`
+        const ip = `10.${prefix.charCodeAt(0)}.${i >> 8}.${i & 255}`
+        const results = (await conn.request('transact', [sb, ...addChassis(name, ip)])) as unknown[]
+        const failed = results.find((r) => r !== null && typeof r === 'object' && 'error' in r)
+        assert.equal(failed, undefined, `transaction for ${name} failed: ${JSON.stringify(results)}`)
+        names.push(name)
+      }
+    }
+    await Promise.all(Array.from({length: window}, worker))
+  } finally {
+    conn.close()
+  }
+  return names
+}
+
+/** Number of records `ovsdb-tool show-log` lists in a clustered file. */
+async function records(file: string): Promise<number> {
+  const r = await exec('ovsdb-tool', ['show-log', file])
+  assert.equal(r.code, 0, `ovsdb-tool show-log ${file}: ${r.stderr}`)
+  return r.stdout.split('\n').filter((l) => /^record \d+:/.test(l)).length
+}
+
+describe('compaction of a clustered database', function () {
+  this.timeout(180_000)
+  const cluster = new TestCluster(3)
+  before(async () => {
+    requireBuild()
+    await cluster.createFiles('sb', sb)
+    for (const m of cluster.members) cluster.start(m)
+    await cluster.agreedLeader()
+  })
+  after(() => cluster.destroy())
+
+  it('compacts every member while the leader keeps committing, and loses no acknowledged write', async () => {
+    const leader = await cluster.agreedLeader()
+    const first = await writeChassis(leader.sock, 'a', 300)
+    const before = await Promise.all(cluster.members.map((m) => records(m.file)))
+    // Followers compact while more writes commit; then the leader, once they are done.
+    const followers = cluster.members.filter((m) => m !== leader)
+    const [more] = await Promise.all([
+      writeChassis(leader.sock, 'b', 200),
+      ...followers.map(async (m) => {
+        const r = await appctl(m.ctl, ['ovsdb-server/compact', sb])
+        assert.equal(r.code, 0, `compact on s${m.n}: ${r.stderr}`)
+      }),
+    ])
+    const r = await appctl(leader.ctl, ['ovsdb-server/compact', sb])
+    assert.equal(r.code, 0, `compact on the leader: ${r.stderr}`)
+    const after = await Promise.all(cluster.members.map((m) => records(m.file)))
+    for (const [i, m] of cluster.members.entries()) {
+      assert.ok(after[i] < before[i], `s${m.n} (leader s${leader.n}): ${before[i]} records before compacting, ${after[i]} after`)
+    }
+    const want = [...first, ...more].sort()
+    for (const m of cluster.members) {
+      await cluster.waitFor(`all 500 chassis on s${m.n}`, async () => JSON.stringify(await chassisNames(m.sock)) === JSON.stringify(want))
+    }
+    // A compacted member killed and restarted rebuilds the same database from its snapshot and log.
+    const victim = followers[0]
+    await cluster.kill(victim)
+    cluster.start(victim)
+    await cluster.waitFor(`s${victim.n} back with all 500 chassis`, async () => {
+      try {
+        return JSON.stringify(await chassisNames(victim.sock)) === JSON.stringify(want)
+      } catch {
+        return false
+      }
+    })
+  })
+
+  it('gives a server that joins after compaction the snapshot, then the log tail', async () => {
+    const leader = await cluster.agreedLeader()
+    const joiner = {
+      n: 4,
+      file: path.join(cluster.dir, 's4.db'),
+      sock: path.join(cluster.dir, 's4.sock'),
+      ctl: path.join(cluster.dir, 's4.ctl'),
+      raft: `unix:${path.join(cluster.dir, 's4.raft')}`,
+      proc: null,
+    }
+    const j = await ovnctl(['cluster-join', '--yes', joiner.file, sb, joiner.raft, leader.raft], cluster.dir)
+    assert.equal(j.code, 0, j.stderr)
+    cluster.members.push(joiner)
+    cluster.start(joiner)
+    const tail = await writeChassis(leader.sock, 'c', 20)
+    const want = [...(await chassisNames(leader.sock))].sort()
+    assert.ok(want.length >= 520 && tail.every((n) => want.includes(n)), `the leader holds ${want.length} chassis`)
+    await cluster.waitFor('the joined server to hold every chassis', async () => {
+      try {
+        return JSON.stringify(await chassisNames(joiner.sock)) === JSON.stringify(want)
+      } catch {
+        return false
+      }
+    })
+    const st = await cluster.status(joiner)
+    assert.equal(st?.status, 'cluster member', `status of the joined server: ${JSON.stringify(st)}`)
+  })
+})
