@@ -4,8 +4,10 @@
  * joins after the log was compacted receives the snapshot and then the log tail.
  */
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
 import path from 'node:path'
 import {connect, type JsonRpcConnection} from '../../src/core/jsonrpc/index.js'
+import {binRun, childEnv, runInPty} from '../cli/spawn.js'
 import {addChassis, appctl, chassisNames, exec, ovnctl, requireBuild, sb, TestCluster} from './harness.js'
 
 /** Commits chassis `prefix-0` … `prefix-(n-1)` through `sock`, `window` transactions in flight. */
@@ -96,8 +98,15 @@ describe('compaction of a clustered database', function () {
       raft: `unix:${path.join(cluster.dir, 's4.raft')}`,
       proc: null,
     }
-    const j = await ovnctl(['cluster-join', '--yes', joiner.file, sb, joiner.raft, leader.raft], cluster.dir)
-    assert.equal(j.code, 0, j.stderr)
+    // cluster-join runs the new server until it is added and caught up; in a terminal the transfer of the
+    // database (a snapshot, the leader's log being compacted) shows its progress.
+    const j = await runInPty(process.execPath, [binRun, 'cluster-join', '--yes', joiner.file, sb, joiner.raft, leader.raft], {cwd: cluster.dir, env: childEnv()})
+    assert.equal(j.code, 0, j.stdout)
+    assert.match(j.stdout, /Receiving "OVN_Southbound" from the cluster/)
+    assert.match(j.stdout, /joined "OVN_Southbound" and caught up/)
+    const header = await exec('ovsdb-tool', ['show-log', joiner.file])
+    assert.equal(header.code, 0, `ovsdb-tool show-log of the joined server's file: ${header.stderr}`)
+    assert.match(header.stdout, /prev_index: [1-9]/, `the new file holds the snapshot: ${header.stdout.slice(0, 600)}`)
     cluster.members.push(joiner)
     cluster.start(joiner)
     const tail = await writeChassis(leader.sock, 'c', 20)
@@ -112,5 +121,22 @@ describe('compaction of a clustered database', function () {
     })
     const st = await cluster.status(joiner)
     assert.equal(st?.status, 'cluster member', `status of the joined server: ${JSON.stringify(st)}`)
+  })
+
+  it('refuses to join another cluster or another database, and writes nothing', async () => {
+    const leader = await cluster.agreedLeader()
+    const file = path.join(cluster.dir, 'refused.db')
+    const raft = `unix:${path.join(cluster.dir, 'refused.raft')}`
+    const cases: [string[], RegExp][] = [
+      [['--cid', '00000000-0000-4000-8000-000000000000', file, sb, raft, leader.raft], /is in cluster [0-9a-f-]+, not 00000000-0000-4000-8000-000000000000/],
+      [[file, 'OVN_Northbound', raft, leader.raft], /serves "OVN_Southbound", not "OVN_Northbound"/],
+    ]
+    for (const [args, error] of cases) {
+      const r = await ovnctl(['cluster-join', '--yes', ...args], cluster.dir)
+      assert.equal(r.code, 1, `cluster-join ${args.join(' ')}: exit ${r.code}\n${r.stderr}`)
+      assert.match(r.stderr, error)
+      assert.match(r.stderr, /nothing was written/)
+      assert.equal(fs.existsSync(file), false, `cluster-join ${args.join(' ')} left ${file} behind`)
+    }
   })
 })

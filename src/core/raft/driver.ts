@@ -58,6 +58,8 @@ export interface RaftDriverOptions {
   readonly log: (level: 'INFO' | 'WARN' | 'ERR', message: string) => void
   /** Answers a request a peer sent over the cluster connection (a follower forwarding a transaction). */
   readonly onRequest?: (method: string, params: unknown[]) => Promise<unknown>
+  /** A chunk of a snapshot from the leader arrived: bytes received so far, and the snapshot's size. */
+  readonly onSnapshotProgress?: (receivedBytes: number, totalBytes: number) => void
   /** The process cannot go on (the disk refused a write): stop it. */
   readonly fatal: (err: Error) => void
 }
@@ -306,6 +308,7 @@ export class RaftDriver {
       this.o.log('INFO', `learned cluster id ${env.cid}`)
       this.o.app.learnedClusterId?.(env.cid)
     }
+    if (msg.type === 'snapshotRequest') this.o.onSnapshotProgress?.(msg.offset + msg.chunk.length, msg.totalBytes)
     this.input((n) => n.step(msg))
   }
 

@@ -15,6 +15,7 @@ import type {Entry, PersistedState, Snapshot} from '../raft/index.js'
 import {type CompactionPolicy, defaultCompactionPolicy, shouldCompact} from '../storage/compaction-policy.js'
 import {RaftFile} from '../storage/raft-file.js'
 import {type ClusterData, decodeSnapshotData, encodeSnapshotData} from '../storage/raft-records.js'
+import {type ClusterInfo, clusterInfoMethod} from './cluster-join-fetch.js'
 import {applyEntry, applyEntryData, diffDatabases, hasLeft} from './clustered-entries.js'
 import {Forwarder} from './clustered-forward.js'
 import {type CommitLog, CommitLostError, HostedDb} from './hosted-db.js'
@@ -35,6 +36,8 @@ export interface ClusteredOptions {
   readonly compaction?: CompactionPolicy
   readonly tickMs?: number
   readonly log: (level: 'INFO' | 'WARN' | 'ERR', message: string) => void
+  /** Bytes of a snapshot received from the leader so far, and its size (a joining or lagging server). */
+  readonly onSnapshotProgress?: (receivedBytes: number, totalBytes: number) => void
 }
 
 /** One clustered database served by this process. */
@@ -96,7 +99,8 @@ export class ClusteredDb implements CommitLog, RaftApplication {
         o.log('ERR', `${name}: cannot write the clustered log, stopping: ${err.message}`)
         process.exit(1)
       },
-      onRequest: (method, params) => this.forwarder.answer(method, params),
+      onRequest: (method, params) => (method === clusterInfoMethod ? this.clusterInfo() : this.forwarder.answer(method, params)),
+      onSnapshotProgress: o.onSnapshotProgress,
     })
   }
 
@@ -123,7 +127,9 @@ export class ClusteredDb implements CommitLog, RaftApplication {
     }
     const servers = state.entries.reduce((s, e) => (e.kind === 'servers' ? e.servers : s), state.snapshot.servers)
     const left = hasLeft(state, header.serverId)
-    const join = Object.hasOwn(servers, header.serverId) || left ? [] : header.remoteAddresses
+    // A joining server asks its join-cluster remotes; once it holds a snapshot, the servers it names.
+    const contacts = header.remoteAddresses.length > 0 ? header.remoteAddresses : Object.values(servers)
+    const join = Object.hasOwn(servers, header.serverId) || left ? [] : contacts
     const c = new ClusteredDb(header.name, opened.file, server, o, state, applied, eid, join)
     c.schemaJson = schemaJson
     if (db !== null) c.host(db)
@@ -354,6 +360,12 @@ export class ClusteredDb implements CommitLog, RaftApplication {
     }
     if (!shouldCompact(state, this.policy)) return
     void this.snapshotNow().catch((err: Error) => this.o.log('WARN', `${this.name}: compaction failed: ${err.message}`))
+  }
+
+  /** Answers cluster-join (cluster-join-fetch.ts): what this server's cluster serves. */
+  private async clusterInfo(): Promise<ClusterInfo> {
+    if (this.left || this.hosted === null) throw new Error('this server has no database: it left the cluster or has not joined it yet')
+    return {name: this.name, schema: this.hosted.schema.name, cid: this.driver.status().clusterId}
   }
 
   /** Snapshots the database at appliedIndex into the Raft log (ovsdb-server/compact, or automatically). */

@@ -61,8 +61,10 @@ export function headerRecord(header: RaftFileHeader, snapshot: Snapshot): Record
     name: header.name,
   }
   if (header.clusterId !== null) out.cluster_id = header.clusterId
-  if (header.remoteAddresses.length > 0) out.remote_addresses = header.remoteAddresses
   const content = decodeSnapshotData(snapshot.data)
+  // ovsdb(5) has a joining server's header hold remote_addresses and no snapshot; once it holds one, the servers
+  // of that snapshot are whom it asks (ovsdb-tool refuses a header with both).
+  if (header.remoteAddresses.length > 0 && content === null) out.remote_addresses = header.remoteAddresses
   if (content !== null) {
     out.prev_term = snapshot.term
     out.prev_index = snapshot.index
