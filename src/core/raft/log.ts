@@ -34,8 +34,11 @@ export class RaftLog {
   private unstableFrom: number
   /** A snapshot that replaced or compacted the log and has not been handed out for persisting. */
   pendingSnapshot: Snapshot | null = null
-  /** Cache of the latest configuration in the log; null when it must be looked up again. */
-  private latest: {index: number; servers: Servers} | null = null
+  /**
+   * Indexes of the configuration and election timer entries held, ascending: looking up the one in effect at
+   * an index must not scan a log that may hold a million entries between compactions.
+   */
+  private readonly marks = {servers: [] as number[], electionTimer: [] as number[]}
 
   constructor(state: PersistedState, applied?: number) {
     this.snap = state.snapshot
@@ -48,6 +51,32 @@ export class RaftLog {
     this.applied = Math.max(applied ?? this.snap.index, this.snap.index)
     invariant(this.applied <= this.committed, `applied ${this.applied} beyond commit ${this.committed}`)
     this.unstableFrom = this.lastIndex + 1
+    for (const e of this.ents) this.mark(e)
+  }
+
+  private mark(e: Entry): void {
+    if (e.kind === 'servers' || e.kind === 'electionTimer') this.marks[e.kind].push(e.index)
+  }
+
+  /** Forgets the marks of entries at or after `from` (truncated), or at or before `upTo` (compacted). */
+  private unmark(o: {from?: number; upTo?: number}): void {
+    for (const list of [this.marks.servers, this.marks.electionTimer]) {
+      if (o.from !== undefined) while (list.length > 0 && (list.at(-1) as number) >= o.from) list.pop()
+      if (o.upTo !== undefined) while (list.length > 0 && list[0] <= o.upTo) list.shift()
+    }
+  }
+
+  /** The entry of `kind` in effect at `index`: the latest marked at or before it, if held. */
+  private markedAt(kind: 'servers' | 'electionTimer', index: number): Entry | null {
+    const list = this.marks[kind]
+    let lo = 0
+    let hi = list.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (list[mid] <= index) lo = mid + 1
+      else hi = mid
+    }
+    return lo === 0 ? null : this.entry(list[lo - 1])
   }
 
   /** The snapshot the log starts after. */
@@ -112,7 +141,7 @@ export class RaftLog {
     for (const e of entries) {
       invariant(e.index === this.lastIndex + 1, `appending index ${e.index} after ${this.lastIndex}`)
       this.ents.push(e)
-      if (e.kind === 'servers' && this.latest !== null) this.latest = {index: e.index, servers: e.servers}
+      this.mark(e)
     }
   }
 
@@ -127,8 +156,10 @@ export class RaftLog {
     if (i < entries.length) {
       const first = entries[i].index
       invariant(first > this.committed, `conflict at ${first} at or below commit ${this.committed}`)
-      if (first <= this.lastIndex) this.ents.length = first - this.snap.index - 1
-      this.latest = null
+      if (first <= this.lastIndex) {
+        this.ents.length = first - this.snap.index - 1
+        this.unmark({from: first})
+      }
       this.unstableFrom = Math.min(this.unstableFrom, first)
       this.append(entries.slice(i))
     }
@@ -161,7 +192,7 @@ export class RaftLog {
     invariant(snapshot.index > this.committed, `restoring snapshot ${snapshot.index} at or below commit`)
     this.snap = snapshot
     this.ents = []
-    this.latest = null
+    this.unmark({from: 0})
     this.committed = snapshot.index
     this.applied = snapshot.index
     this.unstableFrom = snapshot.index + 1
@@ -181,42 +212,27 @@ export class RaftLog {
     }
     this.ents = this.ents.slice(index - this.snap.index)
     this.snap = snapshot
-    this.latest = null
+    this.unmark({upTo: index})
     this.pendingSnapshot = snapshot
     return snapshot
   }
 
   /** The configuration in effect at `index`: the latest servers entry at or before it (thesis §4.1). */
   serversAt(index: number): Servers {
-    for (let i = Math.min(index, this.lastIndex); i > this.snap.index; i--) {
-      const e = this.entry(i)
-      if (e.kind === 'servers') return e.servers
-    }
-    return this.snap.servers
+    const e = this.markedAt('servers', Math.min(index, this.lastIndex))
+    return e?.kind === 'servers' ? e.servers : this.snap.servers
   }
 
   /** The latest configuration in the log and its index (the snapshot's when no entry follows it). */
   latestServers(): {index: number; servers: Servers} {
-    if (this.latest === null) {
-      this.latest = {index: this.snap.index, servers: this.snap.servers}
-      for (let i = this.lastIndex; i > this.snap.index; i--) {
-        const e = this.entry(i)
-        if (e.kind === 'servers') {
-          this.latest = {index: i, servers: e.servers}
-          break
-        }
-      }
-    }
-    return this.latest
+    const e = this.markedAt('servers', this.lastIndex)
+    return e?.kind === 'servers' ? {index: e.index, servers: e.servers} : {index: this.snap.index, servers: this.snap.servers}
   }
 
   /** The election timer in effect at `index` (timer entries take effect when committed, as OVS does). */
   electionTimerAt(index: number): number {
-    for (let i = Math.min(index, this.lastIndex); i > this.snap.index; i--) {
-      const e = this.entry(i)
-      if (e.kind === 'electionTimer') return e.electionTimerMs
-    }
-    return this.snap.electionTimerMs
+    const e = this.markedAt('electionTimer', Math.min(index, this.lastIndex))
+    return e?.kind === 'electionTimer' ? e.electionTimerMs : this.snap.electionTimerMs
   }
 
   /** Entries not yet handed out for persisting. */

@@ -289,9 +289,10 @@ export class RaftFile {
 
   private applyEntries(entries: readonly Entry[]): void {
     if (entries.length === 0) return
-    const first = entries[0].index
-    this.ents = this.ents.filter((e) => e.index < first)
-    this.ents.push(...entries)
+    // The stored entries are contiguous: drop those from entries[0].index on by position, not by a scan.
+    const keep = this.ents.length === 0 ? 0 : Math.max(0, Math.min(this.ents.length, entries[0].index - this.ents[0].index))
+    this.ents.length = keep
+    for (const e of entries) this.ents.push(e)
   }
 
   /** Rewrites the file as header (with the snapshot), entries and hard state; atomic by rename. */
