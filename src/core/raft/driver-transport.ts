@@ -15,6 +15,7 @@ import {
   listen,
   parseRemote,
 } from '../jsonrpc/index.js'
+import {entryJson} from './log.js'
 import type {Message, ServerId} from './types.js'
 
 /** Back-off between attempts to reach a peer: from min doubling to max (OVS's raft reconnects similarly). */
@@ -79,6 +80,18 @@ export function passiveOf(address: string): string {
 function toWire(msg: Message): Record<string, unknown> {
   if (msg.type !== 'snapshotRequest') return msg as unknown as Record<string, unknown>
   return {...msg, chunk: Buffer.from(msg.chunk).toString('base64')}
+}
+
+/** The envelope as JSON text, with an AppendRequest's entries from their cached text (entryJson). */
+function envelopeJson(env: Envelope): string {
+  const msg = env.msg as unknown as Message
+  if (msg.type !== 'appendRequest' || msg.entries.length === 0) return JSON.stringify(env)
+  const {entries, ...rest} = msg
+  const head = JSON.stringify({...env, msg: {...rest, entries: []}})
+  // The envelope ends with its message, which ends with "entries":[] (the last member, as built above).
+  const cut = head.length - '[]}}'.length
+  if (!head.endsWith('"entries":[]}}')) throw new Error(`assertion failed: unexpected envelope text ${head.slice(-40)}`)
+  return `${head.slice(0, cut)}[${entries.map(entryJson).join(',')}]}}`
 }
 
 function fromWire(raw: Record<string, unknown>): Message {
@@ -178,7 +191,7 @@ export class RaftTransport {
       ...(extra.leaderAddress === undefined ? {} : {leader_address: extra.leaderAddress}),
       msg: toWire(msg),
     }
-    const text = JSON.stringify({id: null, method: 'raft', params: [env]})
+    const text = `{"id":null,"method":"raft","params":[${envelopeJson(env)}]}`
     const conn = address !== undefined ? this.outgoingConn(address) : null
     if (conn !== null) return conn.send(text)
     const back = this.incoming.get(msg.to)

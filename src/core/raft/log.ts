@@ -6,20 +6,24 @@
 import {invariant} from './errors.js'
 import type {Entry, PersistedState, Servers, Snapshot} from './types.js'
 
-const entryBytesCache = new WeakMap<Entry, number>()
+const entryJsonCache = new WeakMap<Entry, string>()
 
-/** Size of an entry for batching and flow control: its data in bytes (JSON text length for JSON data). */
-export function entryBytes(entry: Entry): number {
-  const cached = entryBytesCache.get(entry)
-  if (cached !== undefined) return cached
-  let bytes = 16
-  if (entry.kind === 'command') {
-    bytes += entry.data instanceof Uint8Array ? entry.data.length : JSON.stringify(entry.data).length
-  } else if (entry.kind === 'servers') {
-    bytes += JSON.stringify(entry.servers).length
+/**
+ * An entry as JSON text, made once: the leader sizes each entry for flow control and sends it to every
+ * follower, and serializing its transaction each time was a visible share of a leader's time.
+ */
+export function entryJson(entry: Entry): string {
+  let text = entryJsonCache.get(entry)
+  if (text === undefined) {
+    text = JSON.stringify(entry)
+    entryJsonCache.set(entry, text)
   }
-  entryBytesCache.set(entry, bytes)
-  return bytes
+  return text
+}
+
+/** Size of an entry for batching and flow control: the length of its JSON text. */
+export function entryBytes(entry: Entry): number {
+  return entryJson(entry).length
 }
 
 /** The in-memory log of one server. */
