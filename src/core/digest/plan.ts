@@ -35,7 +35,7 @@ export type ReconcileReply =
   | {readonly type: 'in-sync'}
   | {readonly type: 'table'; readonly data: string}
   | {readonly type: 'rows'; readonly rowIds: readonly string[]; readonly unknown: number}
-  | {readonly type: 'snapshot'}
+  | {readonly type: 'snapshot'; readonly refused?: string}
 
 /** Bounds of one exchange. */
 export interface ReconcileLimits {
@@ -107,7 +107,7 @@ export function serverStep(ctx: ReconcileContext, request: ReconcileRequest): Re
     }
   } catch (error) {
     // A refused message (other schema, salt, corrupt): nothing to reconcile against, so send everything.
-    if (error instanceof DigestDecodeError) return {type: 'snapshot'}
+    if (error instanceof DigestDecodeError) return {type: 'snapshot', refused: error.message}
     throw error
   }
 }
