@@ -5,8 +5,7 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import {assertBuilt, show} from '../cli/spawn.js'
-import {ovnctl} from '../interop/lib.js'
+import {assertBuilt, runOvnctl, show} from '../cli/spawn.js'
 import {insertSwitch, parseNdjson, switchNames, useSeededServer} from './helpers.js'
 
 describe('db-monitor --cache', function () {
@@ -14,7 +13,7 @@ describe('db-monitor --cache', function () {
   before(() => assertBuilt())
   const server = useSeededServer()
   const monitor = (cache: string, ...more: string[]) =>
-    ovnctl(['db-monitor', server.db, 'OVN_Northbound', 'Logical_Switch', 'name', `--cache=${cache}`, '--format=ndjson', '--duration=1s', ...more])
+    runOvnctl(['db-monitor', server.db, 'OVN_Northbound', 'Logical_Switch', 'name', `--cache=${cache}`, '--format=ndjson', '--duration=1s', ...more])
 
   it('prints every row on the first run, then only the rows that changed since the cache was saved', async () => {
     const cache = path.join(server.dir, 'ls.cache')

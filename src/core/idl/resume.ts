@@ -42,9 +42,15 @@ export interface ReplicaMonitorOptions {
   onEvents?: (events: ReplicaEvent[]) => void
   /** Called after each round trip of the resume, for progress. */
   onRound?: (round: number, what: string) => void
-  /** Also ask for a snapshot when the replica is empty (default true: digests cannot save anything then). */
-  snapshotWhenEmpty?: boolean
+  /** Below this many rows ask for a snapshot (and history) straight away; default digestRowsMin. */
+  digestRowsMin?: number
 }
+
+/**
+ * Replicas smaller than this are not worth digests: the estimator alone is ~2.5 KB of base64 (strata.ts), the
+ * size of about 16 typical OVN rows, so a snapshot of fewer rows costs less and needs one round trip.
+ */
+export const digestRowsMin = 16
 
 /** Salt changes accepted in one resume: the server gives its salt once; a second change means a broken peer. */
 const saltChangesMax = 1
@@ -133,8 +139,8 @@ class Exchange {
   }
 
   async run(): Promise<ResumeReport> {
-    const empty = this.replica.size === 0 && (this.options.snapshotWhenEmpty ?? true)
-    let step: ClientStep = empty || this.replica.salt === null ? {state: {phase: 'awaiting-snapshot'}, send: {type: 'snapshot'}} : clientStart(this.ctx)
+    const small = this.replica.size < (this.options.digestRowsMin ?? digestRowsMin)
+    let step: ClientStep = small || this.replica.salt === null ? {state: {phase: 'awaiting-snapshot'}, send: {type: 'snapshot'}} : clientStart(this.ctx)
     for (;;) {
       if (this.rounds >= roundsMax) throw new Error(`Cannot resume monitor: no end after ${this.rounds} round trips`)
       const result = await this.send(step.send!)
