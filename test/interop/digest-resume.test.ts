@@ -58,7 +58,7 @@ describe('a 100k-row replica reconnecting to a server without history', function
   let server: ServerProcess | undefined
   afterEach(async () => server?.stop())
 
-  it('ends equal to a fresh snapshot after a restart, receiving only the changed rows in two round trips', async () => {
+  it('ends equal to a fresh snapshot after a restart, receiving only the changed rows', async () => {
     const db = path.join(tmp.dir, 'restart.db')
     const schemaFile = path.join(tmp.dir, 'test.ovsschema')
     fs.writeFileSync(schemaFile, JSON.stringify(testSchemaJSON))
@@ -76,7 +76,8 @@ describe('a 100k-row replica reconnecting to a server without history', function
     await transact(server, hundredChanges(1))
     const again = await resume(server, replica)
     assert.equal(again.method, 'digest', again.refused)
-    assert.ok(again.roundTrips <= 2, `${again.roundTrips} round trips`)
+    // Two round trips; three in the ~5% of exchanges whose estimate runs low (bench/digest.bench.ts).
+    assert.ok(again.roundTrips <= 3, `${again.roundTrips} round trips`)
     assert.equal(again.events.length, changed)
     assert.ok(again.bytesReceived < first.bytesReceived / 100, `resume received ${again.bytesReceived} B, the snapshot ${first.bytesReceived} B`)
     const fresh = new DigestedReplica(shape)

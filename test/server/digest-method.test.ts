@@ -22,7 +22,7 @@ describe('monitor_cond_digest on the server', () => {
     h = await new Harness({dbLimits: {historyTxnsMax: 0}}).start()
     c = await h.client()
     await c.call('transact', ['Test', {op: 'insert', table: 'Switch', row: {name: 'sw0'}}, {op: 'insert', table: 'Switch', row: {name: 'sw1'}}])
-    const salt = (await c.call('monitor_cond_digest', ['Test', 'probe', requests, '', {type: 'estimate', 'salt-id': 0, 'sub-cells-max': 2520, data: estimate(0)}])) as Record<string, unknown>
+    const salt = (await c.call('monitor_cond_digest', ['Test', 'probe', requests, '', {type: 'estimate', 'salt-id': 0, 'sub-cells-max': 10080, data: estimate(0)}])) as Record<string, unknown>
     assert.equal(salt.outcome, 'salt')
     saltId = salt['salt-id'] as number
   })
@@ -41,7 +41,7 @@ describe('monitor_cond_digest on the server', () => {
   })
 
   it('answers a message made under another salt with its salt, and starts no monitor', async () => {
-    const {result} = await call({type: 'estimate', 'salt-id': saltId ^ 1, 'sub-cells-max': 2520, data: estimate(saltId ^ 1)})
+    const {result} = await call({type: 'estimate', 'salt-id': (saltId ^ 1) >>> 0, 'sub-cells-max': 10080, data: estimate((saltId ^ 1) >>> 0)})
     assert.equal((result as {outcome: string}).outcome, 'salt')
     // No monitor was started: the same id can be used again.
     const again = await call({type: 'snapshot'})
@@ -51,7 +51,7 @@ describe('monitor_cond_digest on the server', () => {
   it('refuses a corrupted estimate, says why, and sends a snapshot instead', async () => {
     const data = estimate(saltId)
     const damaged = data.slice(0, 60) + (data[60] === 'A' ? 'B' : 'A') + data.slice(61)
-    const {result} = await call({type: 'estimate', 'salt-id': saltId, 'sub-cells-max': 2520, data: damaged})
+    const {result} = await call({type: 'estimate', 'salt-id': saltId, 'sub-cells-max': 10080, data: damaged})
     const r = result as {outcome: string; refused: string; updates: Record<string, object>}
     assert.equal(r.outcome, 'snapshot')
     assert.match(r.refused, /checksum .* does not match: corrupted in transit/)
@@ -59,13 +59,13 @@ describe('monitor_cond_digest on the server', () => {
   })
 
   it('refuses digests made for another schema or condition', async () => {
-    const {result} = await call({type: 'estimate', 'salt-id': saltId, 'sub-cells-max': 2520, data: estimate(saltId, fingerprint('other'))})
+    const {result} = await call({type: 'estimate', 'salt-id': saltId, 'sub-cells-max': 10080, data: estimate(saltId, fingerprint('other'))})
     assert.match((result as {refused: string}).refused, /another schema or condition/)
   })
 
   it('refuses a table size that does not fold from its own and a digest list longer than its set', async () => {
     const grow = await call({type: 'grow', 'salt-id': saltId, 'sub-cells': 7}, 'g')
-    assert.equal((grow.result as {outcome: string}).outcome, 'table', 'a divisor of 2520 is served')
+    assert.equal((grow.result as {outcome: string}).outcome, 'table', 'a divisor of 10080 is served')
     const wrong = await call({type: 'grow', 'salt-id': saltId, 'sub-cells': 11}, 'w')
     assert.equal((wrong.result as {outcome: string}).outcome, 'snapshot')
     const index = new DigestIndex()

@@ -30,6 +30,8 @@ export interface ResumeReport {
   events: ReplicaEvent[]
   /** Why the server refused the client's digests, when it did (the exchange then ended with a snapshot). */
   refused?: string
+  /** Bytes of the row contents in the last reply (the rows that differed): the rest of the bytes is overhead. */
+  rowBytes: number
 }
 
 /** Options of a ReplicaMonitor. */
@@ -134,8 +136,9 @@ class Exchange {
     return {index: this.replica.index, fingerprint: this.replica.fingerprint, saltId: this.replica.saltId}
   }
 
-  private report(method: ResumeMethod, events: ReplicaEvent[], refused?: string): ResumeReport {
-    return {method, roundTrips: this.rounds, bytesSent: 0, bytesReceived: 0, rows: this.replica.size, events, refused}
+  private report(method: ResumeMethod, events: ReplicaEvent[], updates: TableUpdates2, refused?: string): ResumeReport {
+    const rowBytes = Buffer.byteLength(JSON.stringify(updates))
+    return {method, roundTrips: this.rounds, bytesSent: 0, bytesReceived: 0, rows: this.replica.size, events, refused, rowBytes}
   }
 
   async run(): Promise<ResumeReport> {
@@ -189,7 +192,7 @@ class Exchange {
     else events = this.replica.replaceRows(this.rowsOf(result.updates))
     this.replica.lastTxnId = result.lastTxnId
     const method: ResumeMethod = result.outcome === 'history' ? 'history' : result.outcome === 'snapshot' ? 'snapshot' : 'digest'
-    return this.report(method, events, result.refused)
+    return this.report(method, events, result.updates, result.refused)
   }
 
   /** The rows a digest exchange found: those only this replica held are deleted, the server's are set. */
@@ -211,6 +214,6 @@ class Exchange {
     const [found, lastTxnId, updates] = (await this.monitor.request('monitor_cond_since', params)) as [boolean, string, TableUpdates2]
     const events = found ? this.replica.apply(updates) : this.replica.replaceAll(updates)
     this.replica.lastTxnId = lastTxnId
-    return this.report(found ? 'history' : 'snapshot', events)
+    return this.report(found ? 'history' : 'snapshot', events, updates)
   }
 }
