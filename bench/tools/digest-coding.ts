@@ -142,5 +142,5 @@ function scenario(n: number, ds: number[], trials: number, factors: number[]): v
 
 siphashSpeed()
 console.log('\nReconciliation overhead (KiB binary mean / max, JSON-RPC base64 mean; rows themselves excluded)')
-scenario(100_000, [0, 10, 100, 1000], quick ? 3 : 15, [2, 2.5, 3])
+scenario(100_000, [0, 10, 100, 1000], quick ? 3 : 15, [1.6, 2, 2.5])
 if (!quick) scenario(1_000_000, [1000], 4, [2.5])

@@ -4,7 +4,7 @@
  */
 import type {ArgModel, CommandModel, FlagModel} from '../../src/core/cli/command-model.js'
 import {roffLiteral, roffParagraphs, roffText, roffTitle} from './roff.js'
-import {daemonSection, environmentSection, exitStatusSection, filesSection, outputSection} from './sections.js'
+import {daemonSection, digestProtocolSection, environmentSection, exitStatusSection, filesSection, outputSection} from './sections.js'
 
 /** What every page shows in its title line. */
 export interface PackageInfo {
@@ -89,6 +89,8 @@ export function commandPage(pkg: PackageInfo, command: CommandModel): string {
     ...(command.args.length > 0 ? ['.SH ARGUMENTS', ...command.args.map(argItem)] : []),
     ...optionsSection(command.flags),
     ...examplesSection(command.examples),
+    // The protocol extension is documented where it is served and where it is used.
+    ...(command.id === 'db-serve' || command.id === 'digest-sync' ? [digestProtocolSection()] : []),
     exitStatusSection(),
     `.PP\nOutput formats, colour, errors under \\fB\\-\\-json\\fR and timeouts are described in\n.BR ${pkg.bin} (1).`,
     environmentSection(),

@@ -145,3 +145,55 @@ A usual place for the script printed by \fBovnctl completion bash\fR.
 .I $fpath/_ovnctl
 A usual place for the script printed by \fBovnctl completion zsh\fR.`
 }
+
+/** DIFFERENCE DIGESTS: the monitor_cond_digest extension (db-serve and digest-sync pages). */
+export function digestProtocolSection(): string {
+  return String.raw`.SH "DIFFERENCE DIGESTS"
+Besides the methods of
+.BR ovsdb\-server (7),
+\fBdb\-serve\fR answers \fBmonitor_cond_digest\fR, with which a client that already holds rows of a monitored
+set of tables, columns and condition brings them up to date without receiving the rows that did not change, even
+when the server has no history for it (after a restart, or with \fB\-\-history\-txns=0\fR).
+It follows the idea of difference digests (Eppstein, Goodrich, Uyeda and Varghese, SIGCOMM 2011):
+both sides keep a keyed 64\-bit digest of each row (its table, UUID and monitored columns), the server up to date
+at every commit; the client sends a small strata estimator of its digests, the server answers with an invertible
+Bloom lookup table sized from it, and the client peels the difference and asks for the rows it lacks.
+.PP
+The request is
+.PP
+.RS 4
+.nf
+"method": "monitor_cond_digest"
+"params": [<db\-name>, <json\-value>, <monitor\-cond\-requests>, <last\-txn\-id>, <digest\-message>]
+.fi
+.RE
+.PP
+as for \fBmonitor_cond_since\fR, plus a \fI<digest\-message>\fR: an object whose \fBtype\fR is \fBestimate\fR
+(with \fBsalt\-id\fR, \fBsub\-cells\-max\fR and \fBdata\fR), \fBgrow\fR (\fBsalt\-id\fR, \fBsub\-cells\fR),
+\fBrequest\fR (\fBsalt\-id\fR, \fBgeneration\fR, \fBdata\fR) or \fBsnapshot\fR; \fBdata\fR is base64.
+The client sends the request once per round, each time complete, so the server keeps no state between rounds.
+The result is an object whose \fBoutcome\fR is one of:
+.TP
+.B table
+An IBLT (\fBdata\fR) and the \fBgeneration\fR it describes; no monitor is started yet. The client peels it and sends
+\fBrequest\fR with the digests it lacks, or \fBgrow\fR for a larger table when peeling fails.
+.TP
+.B salt
+The client's digests were made under another salt: \fBsalt\fR (base64) and \fBsalt\-id\fR are the server's; the
+client digests its rows again and starts over. No monitor is started.
+.TP
+.BR history ", " in\-sync ", " rows ", " snapshot
+The last round: \fBupdates\fR holds \fI<table\-updates2>\fR (for \fBhistory\fR the commits since
+\fI<last\-txn\-id>\fR, for \fBrows\fR the rows the client lacks as \fBinsert\fR and rows removed during the exchange
+as \fBdelete\fR, for \fBsnapshot\fR every row as \fBinitial\fR), with \fBlast\-txn\-id\fR, \fBsalt\fR and
+\fBsalt\-id\fR. The monitor \fI<json\-value>\fR then runs as one started by \fBmonitor_cond_since\fR: later commits
+arrive as \fBupdate3\fR notifications, none missed. \fBrefused\fR, when present, says why the client's digests were
+not used.
+.PP
+A message of the wrong size, for another schema, condition or salt, or damaged in transit (each carries a
+checksum) is refused: a malformed \fI<digest\-message>\fR is a \fBsyntax error\fR naming the field; a damaged
+estimate ends in a \fBsnapshot\fR whose \fBrefused\fR says why; a table that does not peel, or whose result does
+not match the server's set summary, makes the client ask for a larger one, and after three tables for a snapshot.
+A replica is never changed from a table that was not verified.
+Clients that do not know the method, such as the OVS IDLs, are not affected.`
+}

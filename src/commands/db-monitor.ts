@@ -5,7 +5,9 @@ import {ExitCode, failedError, usageError} from '../core/cli/exit.js'
 import {outputFlags, timeoutFlag} from '../core/cli/flags.js'
 import {selectedFormat} from '../core/cli/output.js'
 import {withTimeout} from '../core/cli/deadline.js'
+import {openReplica, saveReplicaCache} from '../core/idl/cache.js'
 import type {OvsdbClient} from '../core/idl/client.js'
+import {ReplicaMonitor} from '../core/idl/resume.js'
 import {connectForCommand, defaultDatabase, defaultRemote, requestFailure} from '../core/idl/command-support.js'
 import {plainValue} from '../core/idl/display.js'
 import {Replica, type ReplicaEvent} from '../core/idl/replica.js'
@@ -24,7 +26,13 @@ each batch of changes as it arrives; json prints one array when the monitor ends
 changes, after --duration, or on Ctrl-C or SIGTERM.
 
 --where takes the monitor condition of ovsdb-server(7) §4.1.12 as JSON: an array of clauses, ORed, such as \
-'[["name","==","sw0"]]'.`
+'[["name","==","sw0"]]'.
+
+--cache FILE keeps the monitored rows in FILE (written when the monitor ends). The next run with the same \
+tables, columns and condition starts from FILE and asks the server only for what changed since: from its \
+history when it still has it, else by difference digests (monitor_cond_digest, see ovnctl-db-serve(1)), else \
+all rows. It then prints the rows that changed since FILE was saved (insert, modify, delete) instead of every \
+row as "initial"; a FILE that is missing, damaged or made for another shape is replaced, with a warning.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --db=unix:/var/run/ovn/ovnsb_db.sock OVN_Southbound Port_Binding logical_port chassis --format=ndjson',
@@ -43,6 +51,7 @@ changes, after --duration, or on Ctrl-C or SIGTERM.
     db: Flags.string({summary: 'The server: unix:FILE or tcp:IP:PORT (a comma-separated list tries each).', default: defaultRemote, helpValue: 'REMOTE'}),
     where: Flags.string({summary: 'Monitor only rows matching this condition (JSON array of clauses, ORed).', helpValue: 'JSON'}),
     'no-initial': Flags.boolean({summary: 'Do not print the rows as they are now; only later changes.'}),
+    cache: Flags.string({summary: 'Keep the rows in FILE and resume from it next time, fetching only what changed.', helpValue: 'FILE'}),
     count: Flags.integer({summary: 'Stop after this many changes.', min: 1}),
     duration: timeoutFlag({defaultMs: 0, summary: 'Stop after this long (0: run until interrupted).'}),
     timeout: timeoutFlag({defaultMs: 10_000, summary: 'Give up connecting or starting the monitor after this long.'}),
@@ -72,6 +81,7 @@ changes, after --duration, or on Ctrl-C or SIGTERM.
     const {db, schema} = await withTimeout(databaseAndSchema(client, dbName), {timeoutMs: this.flags.timeout, what})
     const {columns, requests} = monitorRequests(schema, db, {tables: tableList.split(','), columnNames, where, initial: !this.flags['no-initial']})
     this.schema = schema
+    this.columnOrder = new Map([...columns].map(([t, cols]) => [t, cols.map((c) => c.name)]))
     const replica = new Replica(schema, columns)
     let stop: () => void = () => {}
     let lost: string | undefined
@@ -92,9 +102,12 @@ changes, after --duration, or on Ctrl-C or SIGTERM.
     })
     this.onShutdown(() => this.finish())
     try {
-      const initial = await client.conn.request('monitor_cond', [db, 'ovnctl', requests], {timeoutMs: this.flags.timeout})
-      // --count may be reached by the initial rows alone: end then too.
-      this.emit(replica.apply(initial as never), stop)
+      if (this.flags.cache !== undefined) await this.startCached(client, {db, schema, columns, where}, stop)
+      else {
+        const initial = await client.conn.request('monitor_cond', [db, 'ovnctl', requests], {timeoutMs: this.flags.timeout})
+        // --count may be reached by the initial rows alone: end then too.
+        this.emit(replica.apply(initial as never), stop)
+      }
     } catch (err) {
       client.close()
       throw requestFailure(`Cannot monitor "${db}"`, err)
@@ -103,11 +116,51 @@ changes, after --duration, or on Ctrl-C or SIGTERM.
     this.stopping = true
     client.close()
     this.finish()
+    await this.saveCache()
     // As ovsdb-client monitor does: losing the server before the monitor was told to end is a failure (exit 1).
     if (lost !== undefined) throw failedError(`Monitor of "${db}" ended: ${lost}`)
   }
 
   private schema: DatabaseSchema | undefined
+  private columnOrder: Map<string, string[]> | undefined
+  private cached: {file: string; monitor: ReplicaMonitor} | undefined
+
+  /** --cache: resume from the cache file (history, digests or a snapshot), print what changed, keep it current. */
+  private async startCached(
+    client: OvsdbClient,
+    target: {db: string; schema: DatabaseSchema; columns: Map<string, ColumnSchema[]>; where: unknown},
+    stop: () => void,
+  ): Promise<void> {
+    const file = this.flags.cache!
+    const tables = [...target.columns].map(([name, cols]) => ({name, columns: cols.map((c) => c.name), where: target.where ?? null}))
+    const {replica, reason} = await openReplica(file, {db: target.db, schema: target.schema, tables})
+    if (reason !== undefined) this.warn(`${reason}; starting with all rows`)
+    const wasEmpty = replica.size === 0
+    const monitor = new ReplicaMonitor(client.conn, replica, {
+      monitorId: 'ovnctl',
+      timeoutMs: this.flags.timeout,
+      onEvents: (events) => this.emit(events, stop),
+    })
+    const report = await monitor.start()
+    this.cached = {file, monitor}
+    this.onShutdown(() => this.saveCache())
+    if (report.refused !== undefined) this.warn(`the server refused this replica's digests and sent every row: ${report.refused}`)
+    // A first run prints every row as "initial", as without --cache; later runs print what changed since.
+    const events = wasEmpty ? report.events.map((e) => ({...e, action: 'initial' as const})) : report.events
+    if (!this.flags['no-initial']) this.emit(events, stop)
+  }
+
+  private saving: Promise<void> | undefined
+
+  /** Saves the replica once, whichever of the normal end and a signal's shutdown hook comes first. */
+  private saveCache(): Promise<void> {
+    if (this.cached === undefined) return Promise.resolve()
+    const {file, monitor} = this.cached
+    this.saving ??= saveReplicaCache(file, monitor.replica).catch((err: Error) => {
+      this.warn(`Cannot save replica cache "${file}": ${err.message}`)
+    })
+    return this.saving
+  }
 
   private emit(events: ReplicaEvent[], stop: () => void): void {
     const records: Record<string, unknown>[] = []
@@ -115,7 +168,7 @@ changes, after --duration, or on Ctrl-C or SIGTERM.
       if (this.flags.count !== undefined && this.printed >= this.flags.count) break
       const row: Record<string, unknown> = {table: e.table, uuid: e.uuid, action: e.action}
       const table = this.schema?.tables.get(e.table)
-      for (const [k, v] of Object.entries(e.row)) row[k] = plainValue(table?.column(k)?.type, v)
+      for (const k of this.columnOrder?.get(e.table) ?? Object.keys(e.row)) if (k in e.row) row[k] = plainValue(table?.column(k)?.type, e.row[k])
       records.push(row)
       this.printed++
     }

@@ -6,6 +6,7 @@ import {failedError, usageError} from '../core/cli/exit.js'
 import {daemonFlags} from '../core/cli/flags.js'
 import {registerServerCommands} from '../core/server/control-commands.js'
 import {ControlServer} from '../core/server/control.js'
+import {loadOrCreateDigestKey} from '../core/server/digest-key.js'
 import {HostedDb} from '../core/server/hosted-db.js'
 import {OvsdbServer} from '../core/server/server.js'
 import {FileCommitLog, openDatabaseFile} from '../core/server/standalone.js'
@@ -57,6 +58,10 @@ out (and reconnect); db:DB,TABLE,COLUMN reads more remotes from the database its
       default: 1000,
       min: 0,
     }),
+    'digest-key-file': Flags.string({
+      summary: 'Keep the key of the row digests (monitor_cond_digest) in FILE, created if missing, so clients reuse their digests after a restart.',
+      helpValue: 'FILE',
+    }),
     'no-compact': Flags.boolean({summary: 'Never compact the database files automatically (ovsdb-server/compact still works).'}),
     'read-only': Flags.boolean({summary: 'Refuse every write, as a backup server does.'}),
     ...daemonFlags,
@@ -70,7 +75,16 @@ out (and reconnect); db:DB,TABLE,COLUMN reads more remotes from the database its
     if (files.length === 0) throw usageError('Missing database FILE: name at least one database file to serve')
     const daemon = await this.startDaemon()
     const log = daemon.logger.module('db_serve')
+    let digestKey: Uint8Array | undefined
+    if (this.flags['digest-key-file'] !== undefined) {
+      try {
+        digestKey = await loadOrCreateDigestKey(this.flags['digest-key-file'])
+      } catch (err) {
+        throw failedError((err as Error).message)
+      }
+    }
     const server = new OvsdbServer({
+      digestKey,
       dbLimits: {historyTxnsMax: this.flags['history-txns']},
       log: (level, message) => daemon.logger.log('ovsdb_server', level, message),
     })

@@ -137,12 +137,12 @@ export class Iblt implements IbltShape {
     return out
   }
 
-  /** The same set in a table of `subCells` cells per sub-table, which must divide this table's. */
-  fold(subCells: number): Iblt {
+  /** The same set in a table of `subCells` cells per sub-table (a divisor of this table's), keeping `hashMask` of the checksums. */
+  fold(subCells: number, hashMask = this.hashMask): Iblt {
     if (this.subCells % subCells !== 0) {
       throw new RangeError(`Cannot fold IBLT of ${this.subCells} cells per sub-table into ${subCells}: not a divisor`)
     }
-    const out = new Iblt(this.k, subCells, this.hashMask)
+    const out = new Iblt(this.k, subCells, (hashMask & this.hashMask) >>> 0)
     for (let j = 0; j < this.k; j++) {
       for (let i = 0; i < this.subCells; i++) {
         const from = j * this.subCells + i
@@ -153,6 +153,7 @@ export class Iblt implements IbltShape {
         out.hash[to] ^= this.hash[from]
       }
     }
+    if (out.hashMask !== 0xffffffff) for (let c = 0; c < out.cells; c++) out.hash[c] &= out.hashMask
     return out
   }
 }

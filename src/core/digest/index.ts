@@ -23,10 +23,11 @@ export interface DigestIndexOptions {
 
 /**
  * Defaults: k = 4 (k = 3 leaves ~1% of tables unpeelable at any size, k = 4 peels at ≥ 1.6 cells per difference;
- * bench/tools/digest-coding.ts) and 4 × 2520 cells: 161 KiB in memory per index, enough for ~6k differences. 2520 =
- * 2^3·3^2·5·7 has 48 divisors, so the table sent can be cut close to the size needed.
+ * bench/tools/digest-coding.ts) and 4 × 10080 cells: 630 KiB in memory per index, enough for ~25k differences.
+ * 10080 = 2^5·3^2·5·7 has 72 divisors, spaced closely enough that the table sent is cut near the size needed
+ * (with 2520 the sizes above 840 were 1260 and 2520: up to 50% of a large table was padding).
  */
-export const defaultDigestIndexOptions: DigestIndexOptions = {k: 4, subCellsMax: 2520, strata: defaultStrataShape}
+export const defaultDigestIndexOptions: DigestIndexOptions = {k: 4, subCellsMax: 10080, strata: defaultStrataShape}
 
 /** The digests of a set of rows, keyed by the caller's row id (e.g. table name and UUID). */
 export class DigestIndex {
@@ -123,8 +124,8 @@ export class DigestIndex {
     return this.estimatorLive.clone()
   }
 
-  /** The set as a fresh IBLT of `subCells` cells per sub-table, which must divide subCellsMax. */
-  tableOf(subCells: number): Iblt {
-    return this.table.fold(subCells)
+  /** The set as a fresh IBLT of `subCells` cells per sub-table (a divisor of subCellsMax), checksums cut to `hashMask`. */
+  tableOf(subCells: number, hashMask = 0xffffffff): Iblt {
+    return this.table.fold(subCells, hashMask)
   }
 }

@@ -7,8 +7,8 @@
  *   20 size (cells per sub-table, or digests in a list) · 24 set summary (count, sumA, sumB) · 36 payload ·
  *   end−8 SipHash-2-4 (all-zero key) of everything before it.
  *
- * Table cells are 13 bytes (count mod 256, keySum 64 bits, hashSum 32 bits); estimator cells 7 bytes (count mod
- * 256, 32-bit keySum, 16-bit hashSum). The decoder checks everything before it allocates or trusts a field:
+ * Table cells are 13 bytes (count mod 256, keySum 64 bits, hashSum 32 bits), or 11 with a 16-bit hashSum; estimator cells 5 bytes (count mod
+ * 256, 16-bit keySum, 16-bit hashSum). The decoder checks everything before it allocates or trusts a field:
  * length, magic, version, checksum, kind, fingerprint, salt, shape, then size, and refuses with DigestDecodeError.
  */
 import {DigestDecodeError} from './errors.js'
@@ -121,20 +121,27 @@ function checkPayload(received: Received, payloadBytes: number): void {
   }
 }
 
-/** Bytes of one table cell and of one estimator cell on the wire. */
+/** Bytes of one table cell (32-bit checksums), of one compact table cell (16-bit) and of one estimator cell. */
 export const tableCellBytes = 13
-export const estimatorCellBytes = 7
+export const compactTableCellBytes = 11
+export const estimatorCellBytes = 5
 
-/** Encodes an IBLT with 32-bit checksums. */
+/**
+ * Encodes an IBLT: cells with 32-bit checksums, or 16-bit ones when the table's hashMask is 0xffff. Compact
+ * tables are what reconciliation sends (15% fewer bytes): a false pure cell then needs a 2^-16 checksum match
+ * and its key to hash to that very cell, and any wrong answer still fails the set-summary check (summary.ts).
+ */
 export function encodeTable(table: Iblt, header: DigestHeader): Uint8Array {
-  if (table.hashMask !== 0xffffffff) throw new RangeError('Cannot encode a compact IBLT as a table: 32-bit checksums expected')
-  const layout: Layout = {kind: 'table', k: table.k, hashBits: 32, strata: 0, size: table.subCells, payloadBytes: table.cells * tableCellBytes}
+  const compact = table.hashMask === 0xffff
+  const cellBytes = compact ? compactTableCellBytes : tableCellBytes
+  const layout: Layout = {kind: 'table', k: table.k, hashBits: compact ? 16 : 32, strata: 0, size: table.subCells, payloadBytes: table.cells * cellBytes}
   return writeMessage(layout, header, (view, at) => {
-    for (let c = 0; c < table.cells; c++, at += tableCellBytes) {
+    for (let c = 0; c < table.cells; c++, at += cellBytes) {
       view.setUint8(at, table.count[c] & 0xff)
       view.setUint32(at + 1, table.keyHi[c])
       view.setUint32(at + 5, table.keyLo[c])
-      view.setUint32(at + 9, table.hash[c])
+      if (compact) view.setUint16(at + 9, table.hash[c] & 0xffff)
+      else view.setUint32(at + 9, table.hash[c])
     }
   })
 }
@@ -152,21 +159,23 @@ export interface TableExpectation extends DigestExpectation {
 /** Decodes a table message; throws DigestDecodeError when it is not exactly what `expect` describes. */
 export function decodeTable(bytes: Uint8Array, expect: TableExpectation): {table: Iblt; summary: SetSummary} {
   const r = readMessage(bytes, 'table', expect)
-  if (r.k !== expect.k || r.hashBits !== 32 || r.strata !== 0) {
-    throw new DigestDecodeError('shape', `table with k = ${r.k}, ${r.hashBits}-bit checksums, strata ${r.strata}; k = ${expect.k}, 32-bit expected`)
+  if (r.k !== expect.k || (r.hashBits !== 32 && r.hashBits !== 16) || r.strata !== 0) {
+    throw new DigestDecodeError('shape', `table with k = ${r.k}, ${r.hashBits}-bit checksums, strata ${r.strata}; k = ${expect.k}, 16- or 32-bit expected`)
   }
   const max = Math.min(expect.subCellsMax, ibltSubCellsMax)
   if (expect.subCells !== undefined ? r.size !== expect.subCells : r.size < 1 || max % r.size !== 0) {
     const wanted = expect.subCells !== undefined ? `${expect.subCells}` : `a divisor of ${max}`
     throw new DigestDecodeError('size', `table of ${r.size} cells per sub-table, ${wanted} expected`)
   }
-  checkPayload(r, r.k * r.size * tableCellBytes)
-  const table = new Iblt(r.k, r.size)
-  for (let c = 0, at = headerBytes; c < table.cells; c++, at += tableCellBytes) {
+  const compact = r.hashBits === 16
+  const cellBytes = compact ? compactTableCellBytes : tableCellBytes
+  checkPayload(r, r.k * r.size * cellBytes)
+  const table = new Iblt(r.k, r.size, compact ? 0xffff : 0xffffffff)
+  for (let c = 0, at = headerBytes; c < table.cells; c++, at += cellBytes) {
     table.count[c] = r.view.getUint8(at)
     table.keyHi[c] = r.view.getUint32(at + 1)
     table.keyLo[c] = r.view.getUint32(at + 5)
-    table.hash[c] = r.view.getUint32(at + 9)
+    table.hash[c] = compact ? r.view.getUint16(at + 9) : r.view.getUint32(at + 9)
   }
   return {table, summary: r.summary}
 }
@@ -180,8 +189,8 @@ export function encodeEstimator(estimator: StrataEstimator, header: DigestHeader
     for (const stratum of estimator.strata) {
       for (let c = 0; c < cells; c++, at += estimatorCellBytes) {
         view.setUint8(at, stratum.count[c] & 0xff)
-        view.setUint32(at + 1, stratum.keyLo[c])
-        view.setUint16(at + 5, stratum.hash[c] & 0xffff)
+        view.setUint16(at + 1, stratum.keyLo[c])
+        view.setUint16(at + 3, stratum.hash[c] & 0xffff)
       }
     }
   })
@@ -207,8 +216,8 @@ export function decodeEstimator(
   for (const stratum of estimator.strata) {
     for (let c = 0; c < cells; c++, at += estimatorCellBytes) {
       stratum.count[c] = r.view.getUint8(at)
-      stratum.keyLo[c] = r.view.getUint32(at + 1)
-      stratum.hash[c] = r.view.getUint16(at + 5)
+      stratum.keyLo[c] = r.view.getUint16(at + 1)
+      stratum.hash[c] = r.view.getUint16(at + 3)
     }
   }
   return {estimator, summary: r.summary}

@@ -43,6 +43,22 @@ export class Replica {
     return n
   }
 
+  /** The columns held for `table` (undefined when it is not replicated). */
+  columnsOf(table: string): readonly ColumnSchema[] | undefined {
+    return this.columns.get(table)
+  }
+
+  /** UUIDs of the rows held in `table`. */
+  uuids(table: string): string[] {
+    return [...(this.tables.get(table)?.keys() ?? [])]
+  }
+
+  /** A row held, as OVSDB JSON per column; undefined when it is not held. */
+  row(table: string, uuid: string): Record<string, unknown> | undefined {
+    const row = this.tables.get(table)?.get(uuid)
+    return row === undefined ? undefined : this.json(this.columns.get(table)!, row)
+  }
+
   /** Applies <table-updates2>; returns what changed, in order. */
   apply(updates: Record<string, Record<string, Record<string, unknown>>>): ReplicaEvent[] {
     const events: ReplicaEvent[] = []

@@ -56,6 +56,8 @@ export interface ServerOptions {
   limits?: Partial<ConnectionLimits>
   dbLimits?: Partial<HostedDbLimits>
   log?: (level: LogLevel, message: string) => void
+  /** 16 secret bytes from which each database's digest salt is derived (monitor_cond_digest); random if absent. */
+  digestKey?: Uint8Array
 }
 
 /** Default bounds of a hosted database: history kept for monitor_cond_since. */

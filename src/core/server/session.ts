@@ -3,13 +3,15 @@
  * connection sees them, with the monitors, locks and blocked transactions that belong to it.
  */
 import type {JsonRpcConnection, RpcHandler} from '../jsonrpc/index.js'
-import type {Changes, RowChange, TxnOutcome} from '../ovsdb/index.js'
+import type {TxnOutcome} from '../ovsdb/index.js'
+import {monitorCondDigest} from './digest-method.js'
 import {MethodError, syntaxError} from './errors.js'
 import type {HostedDb} from './hosted-db.js'
 import type {LockClient} from './locks.js'
 import {Monitor} from './monitor.js'
 import {newUuid} from './uuid.js'
 import {type MonitorVersion, parseMonitorRequests} from './monitor-request.js'
+import {netChanges} from './net-changes.js'
 import type {OvsdbServer} from './server.js'
 
 type Params = unknown[]
@@ -98,6 +100,9 @@ export class Session implements RpcHandler, LockClient {
         return this.monitor(params, 2)
       case 'monitor_cond_since':
         return this.monitor(params, 3)
+      case 'monitor_cond_digest':
+        monitorCondDigest(this, params, id)
+        return undefined
       case 'monitor_cond_change':
         this.monitorCondChange(params, id)
         return undefined
@@ -267,23 +272,4 @@ export class Session implements RpcHandler, LockClient {
     this.locks.clear()
     this.server.sessionClosed(this)
   }
-}
-
-/** The net effect of consecutive commits: per row, its state before the first and after the last. */
-export function netChanges(list: Changes[]): Changes {
-  if (list.length === 1) return list[0]
-  const out: Changes = new Map()
-  for (const changes of list) {
-    for (const [table, rows] of changes) {
-      let tableOut = out.get(table)
-      if (tableOut === undefined) out.set(table, (tableOut = new Map()))
-      for (const [uuid, change] of rows) {
-        const earlier = tableOut.get(uuid)
-        const merged: RowChange = earlier === undefined ? change : {old: earlier.old, new: change.new}
-        if (merged.old === null && merged.new === null) tableOut.delete(uuid)
-        else tableOut.set(uuid, merged)
-      }
-    }
-  }
-  return out
 }

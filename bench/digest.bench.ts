@@ -1,0 +1,300 @@
+/**
+ * Difference digests (issue #7) against the alternatives, on the same data in one run: a client replica of
+ * n OVN_Northbound Address_Set rows reconnects after d rows changed, and is brought up to date by
+ *   - monitor_cond_digest (db-serve, its history ignored: as after a restart or with history disabled),
+ *   - monitor_cond_since from history (db-serve, where it applies: the server still has the commits),
+ *   - a full snapshot (the real ovsdb-server, which keeps no history for a standalone database),
+ * for n = 100k with d = 10, 100, 1000 and n = 1M with d = 1000; then 200 clients of 50k rows each reconnect at
+ * once after a server restart, against db-serve (digests) and the real ovsdb-server (everything again).
+ * Prints medians of BENCH_ROUNDS rounds. BENCH_ONLY=100k,1m,storm runs a subset.
+ */
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import {toBase64} from '../src/core/digest/base64.js'
+import {clientStart, clientStep, type ClientStep, type ReconcileRequest} from '../src/core/digest/plan.js'
+import {digestMessageJSON, monitorCondDigestMethod, parseDigestResult} from '../src/core/digest/protocol.js'
+import {encodeDigestList} from '../src/core/digest/wire.js'
+import {DigestedReplica} from '../src/core/idl/digest-replica.js'
+import {ReplicaMonitor} from '../src/core/idl/resume.js'
+import {connect, type JsonRpcConnection} from '../src/core/jsonrpc/index.js'
+import {DatabaseSchema} from '../src/core/ovsdb/index.js'
+import {createDb, type Peer, startOvnctl, startReal} from './lib/peers.js'
+import {median} from './lib/stats.js'
+
+const nbSchemaPath = process.env.OVN_NB_SCHEMA ?? '/usr/share/ovn/ovn-nb.ovsschema'
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
+const only = new Set((process.env.BENCH_ONLY ?? '100k,1m,storm').split(','))
+const schema = DatabaseSchema.fromJSON(JSON.parse(fs.readFileSync(nbSchemaPath, 'utf8')))
+const shape = {db: 'OVN_Northbound', schema, tables: [{name: 'Address_Set', columns: ['addresses', 'name'], where: null}]}
+const requests = new DigestedReplica(shape).requests()
+
+function row(i: number, version = 0): object {
+  return {name: `set${i}`, addresses: ['set', [`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, `fd00::${version}:${i.toString(16)}`]]}
+}
+
+async function conn(peer: Peer): Promise<JsonRpcConnection> {
+  return connect(`unix:${peer.sock}`, {timeoutMs: 10_000})
+}
+
+async function transact(peer: Peer, ops: object[]): Promise<void> {
+  const c = await conn(peer)
+  const results = (await c.request('transact', ['OVN_Northbound', ...ops], {timeoutMs: 600_000})) as {error?: string}[]
+  c.close()
+  const bad = results.find((r) => r?.error)
+  if (bad) throw new Error(`transaction failed: ${JSON.stringify(bad)}`)
+}
+
+async function load(peers: Peer[], n: number): Promise<void> {
+  for (let at = 0; at < n; at += 20_000) {
+    const ops = Array.from({length: Math.min(20_000, n - at)}, (_, k) => ({op: 'insert', table: 'Address_Set', row: row(at + k)}))
+    await Promise.all(peers.map((p) => transact(p, ops)))
+  }
+}
+
+/** The same d changes on every peer: a third inserted, a third deleted, a third modified. */
+class Churn {
+  private next: number
+  private deleted = 0
+  constructor(n: number) {
+    this.next = n
+  }
+  ops(d: number, round: number): object[] {
+    const third = Math.floor(d / 3)
+    const ops: object[] = []
+    for (let k = 0; k < d - 2 * third; k++) ops.push({op: 'insert', table: 'Address_Set', row: row(this.next++)})
+    for (let k = 0; k < third; k++) ops.push({op: 'delete', table: 'Address_Set', where: [['name', '==', `set${this.deleted++}`]]})
+    for (let k = 0; k < third; k++) {
+      const i = this.deleted + 50_000 + k
+      ops.push({op: 'update', table: 'Address_Set', where: [['name', '==', `set${i}`]], row: {addresses: (row(i, round + 1) as {addresses: unknown}).addresses}})
+    }
+    return ops
+  }
+}
+
+interface Measure {
+  bytes: number
+  roundTrips: number
+  ms: number
+  overhead?: number
+}
+
+/** Resume by digests (history ignored): bytes both ways, round trips, time until the replica is current. */
+async function byDigest(peer: Peer, replica: DigestedReplica): Promise<Measure> {
+  const c = await conn(peer)
+  replica.lastTxnId = ''
+  const t = performance.now()
+  const report = await new ReplicaMonitor(c, replica, {timeoutMs: 600_000}).start()
+  const ms = performance.now() - t
+  c.close()
+  if (report.method !== 'digest') throw new Error(`expected a digest resume, got ${report.method}: ${report.refused}`)
+  const bytes = report.bytesSent + report.bytesReceived
+  return {bytes, roundTrips: report.roundTrips, ms, overhead: bytes - report.rowBytes}
+}
+
+/** monitor_cond_since with the replica's last transaction, as a client resumes from history. */
+async function bySince(peer: Peer, lastTxnId: string): Promise<Measure> {
+  const c = await conn(peer)
+  const sent = c.socket.bytesWritten
+  const read = c.socket.bytesRead
+  const t = performance.now()
+  const [found] = (await c.request('monitor_cond_since', ['OVN_Northbound', 'since', requests, lastTxnId], {timeoutMs: 600_000})) as [boolean]
+  const ms = performance.now() - t
+  const bytes = c.socket.bytesWritten - sent + c.socket.bytesRead - read
+  c.close()
+  if (!found) throw new Error('expected history to hold the last transaction')
+  return {bytes, roundTrips: 1, ms}
+}
+
+/** A full snapshot (monitor_cond_since with no transaction, as the real server resends), applied into a fresh replica. */
+async function bySnapshot(peer: Peer): Promise<Measure> {
+  const c = await conn(peer)
+  const replica = new DigestedReplica(shape)
+  const sent = c.socket.bytesWritten
+  const read = c.socket.bytesRead
+  const t = performance.now()
+  const [, , updates] = (await c.request('monitor_cond_since', ['OVN_Northbound', 'snap', requests, ''], {timeoutMs: 600_000})) as [boolean, string, never]
+  replica.replaceAll(updates)
+  const ms = performance.now() - t
+  const bytes = c.socket.bytesWritten - sent + c.socket.bytesRead - read
+  c.close()
+  return {bytes, roundTrips: 1, ms}
+}
+
+function row4(label: string, m: Measure[], extra = ''): string {
+  const med = (f: (x: Measure) => number) => median(m.map(f))
+  const overhead = m[0].overhead === undefined ? '' : `${(med((x) => x.overhead!) / 1024).toFixed(1)} KiB`
+  const maxRt = Math.max(...m.map((x) => x.roundTrips))
+  const rt = maxRt > med((x) => x.roundTrips) ? `${med((x) => x.roundTrips)} (max ${maxRt})` : `${maxRt}`
+  return `| ${label} | ${(med((x) => x.bytes) / 1024).toFixed(1)} KiB | ${overhead} | ${rt} | ${med((x) => x.ms).toFixed(1)} ms | ${extra} |`
+}
+
+async function scenario(n: number, ds: number[], withReal: boolean): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovnctl-bench-digest-'))
+  const peers: Peer[] = []
+  try {
+    const ours = await startOvnctl(dir, [createDb(dir, nbSchemaPath, 'ours')], ['--no-compact'])
+    peers.push(ours)
+    const real = withReal ? await startReal(dir, [createDb(dir, nbSchemaPath, 'real')]) : undefined
+    if (real) peers.push(real)
+    process.stderr.write(`loading ${n} rows into ${peers.map((p) => p.name).join(' and ')}\n`)
+    await load(peers, n)
+    const replica = new DigestedReplica(shape)
+    const c = await conn(ours)
+    await new ReplicaMonitor(c, replica, {timeoutMs: 600_000}).start()
+    c.close()
+    // The first digest exchange of a shape digests every row on the server (once; later commits keep it current).
+    const t = performance.now()
+    await byDigest(ours, replica)
+    const coldMs = performance.now() - t
+    const churn = new Churn(n)
+    const lines = [`\n## n = ${n} rows (median of ${rounds} rounds)`, '', '| d | method | bytes on the wire | overhead beyond the changed rows | round trips | time to be current | |', '|---|---|---|---|---|---|---|']
+    for (const d of ds) {
+      const digest: Measure[] = []
+      const since: Measure[] = []
+      const snap: Measure[] = []
+      const realSnap: Measure[] = []
+      for (let r = 0; r < rounds; r++) {
+        const before = replica.lastTxnId
+        const ops = churn.ops(d, r)
+        await Promise.all(peers.map((p) => transact(p, ops)))
+        since.push(await bySince(ours, before))
+        digest.push(await byDigest(ours, replica))
+        if (r === 0) snap.push(await bySnapshot(ours))
+        if (real && r === 0) realSnap.push(await bySnapshot(real))
+        // The replica is current again; its next resume starts from this commit.
+        const c2 = await conn(ours)
+        const probe = (await c2.request('monitor_cond_since', ['OVN_Northbound', 'probe', requests, ''], {timeoutMs: 600_000})) as [boolean, string]
+        c2.close()
+        replica.lastTxnId = probe[1]
+      }
+      lines.push(row4(`${d}`, digest).replace(/^\| \d+ \|/, `| ${d} | digests (db-serve) |`))
+      lines.push(row4(`${d}`, since).replace(/^\| \d+ \|/, `| ${d} | monitor_cond_since history (db-serve) |`))
+      lines.push(row4(`${d}`, snap).replace(/^\| \d+ \|/, `| ${d} | full snapshot (db-serve) |`))
+      if (real) lines.push(row4(`${d}`, realSnap).replace(/^\| \d+ \|/, `| ${d} | full snapshot (ovsdb-server) |`))
+    }
+    lines.push('', `The first digest exchange of this shape after the server started took ${coldMs.toFixed(0)} ms: the server digests its ${n} rows once.`)
+    console.log(lines.join('\n'))
+  } finally {
+    for (const p of peers) await p.stop()
+    fs.rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+/** Reads one JSON-RPC reply on a raw socket without parsing it (the storm's clients only count bytes). */
+function rawExchange(sock: string, messages: string[]): Promise<{bytes: number}> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(sock)
+    let depth = 0
+    let inString = false
+    let escaped = false
+    let bytes = 0
+    let sentAt = 0
+    const sendNext = () => s.write(messages[sentAt++])
+    s.on('connect', sendNext)
+    s.on('error', reject)
+    s.on('data', (chunk: Buffer) => {
+      bytes += chunk.length
+      for (let i = 0; i < chunk.length; i++) {
+        const b = chunk[i]
+        if (inString) {
+          if (escaped) escaped = false
+          else if (b === 0x5c) escaped = true
+          else if (b === 0x22) inString = false
+        } else if (b === 0x22) inString = true
+        else if (b === 0x7b || b === 0x5b) depth++
+        else if (b === 0x7d || b === 0x5d) {
+          if (--depth === 0 && sentAt === messages.length) {
+            s.destroy()
+            return resolve({bytes: bytes + s.bytesWritten})
+          }
+          if (depth === 0) sendNext()
+        }
+      }
+    })
+  })
+}
+
+/** One storm client of ours: the digest exchange on the shared replica's index, rows received but not applied. */
+async function digestClient(peer: Peer, replica: DigestedReplica, id: number): Promise<{bytes: number; roundTrips: number}> {
+  const c = await conn(peer)
+  const ctx = {index: replica.index, fingerprint: replica.fingerprint, saltId: replica.saltId}
+  let step: ClientStep = clientStart(ctx)
+  let generation = 0
+  let roundTrips = 0
+  for (;;) {
+    const request: ReconcileRequest = step.send!
+    const message = digestMessageJSON({request, saltId: replica.saltId, generation})
+    roundTrips++
+    const result = parseDigestResult(await c.request(monitorCondDigestMethod, ['OVN_Northbound', `storm${id}`, requests, replica.lastTxnId, message], {timeoutMs: 600_000}))
+    if (result.outcome !== 'table') {
+      const bytes = c.socket.bytesRead + c.socket.bytesWritten
+      c.close()
+      if (result.outcome !== 'rows' && result.outcome !== 'in-sync') throw new Error(`storm client ended with ${result.outcome}`)
+      return {bytes, roundTrips}
+    }
+    generation = result.generation
+    step = clientStep(ctx, step.state, {type: 'table', data: result.data})
+    if (step.send === undefined) step = {...step, send: {type: 'request', data: toBase64(encodeDigestList([], {fingerprint: replica.fingerprint, saltId: replica.saltId, summary: replica.index.summary()}))}}
+  }
+}
+
+async function storm(): Promise<void> {
+  const n = 50_000
+  const clients = 200
+  const changed = 100
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovnctl-bench-storm-'))
+  const key = path.join(dir, 'digest.key')
+  const ourDb = createDb(dir, nbSchemaPath, 'ours')
+  const realDb = createDb(dir, nbSchemaPath, 'real')
+  let ours = await startOvnctl(dir, [ourDb], [`--digest-key-file=${key}`])
+  let real = await startReal(dir, [realDb])
+  const results = {ours: [] as number[], oursMs: [] as number[], real: [] as number[], realMs: [] as number[], rt: [] as number[]}
+  try {
+    process.stderr.write(`storm: loading ${n} rows\n`)
+    await load([ours, real], n)
+    const replica = new DigestedReplica(shape)
+    const c = await conn(ours)
+    await new ReplicaMonitor(c, replica, {timeoutMs: 600_000}).start()
+    c.close()
+    const realTxn = ((await (await conn(real)).request('monitor_cond_since', ['OVN_Northbound', 'x', requests, ''])) as [boolean, string])[1]
+    const churn = new Churn(n)
+    for (let r = 0; r < rounds; r++) {
+      await Promise.all([ours.stop(), real.stop()])
+      ours = await startOvnctl(dir, [ourDb], [`--digest-key-file=${key}`])
+      real = await startReal(dir, [realDb])
+      const ops = churn.ops(changed, r)
+      await Promise.all([transact(ours, ops), transact(real, ops)])
+      let t = performance.now()
+      const ourRuns = await Promise.all(Array.from({length: clients}, (_, i) => digestClient(ours, replica, i)))
+      results.oursMs.push(performance.now() - t)
+      results.ours.push(ourRuns.reduce((s, x) => s + x.bytes, 0))
+      results.rt.push(Math.max(...ourRuns.map((x) => x.roundTrips)))
+      const since = JSON.stringify({id: 1, method: 'monitor_cond_since', params: ['OVN_Northbound', 'm', requests, realTxn]})
+      t = performance.now()
+      const realRuns = await Promise.all(Array.from({length: clients}, () => rawExchange(real.sock, [since])))
+      results.realMs.push(performance.now() - t)
+      results.real.push(realRuns.reduce((s, x) => s + x.bytes, 0))
+    }
+    const mib = (x: number) => `${(x / 1048576).toFixed(2)} MiB`
+    console.log(
+      [
+        `\n## ${clients} clients of ${n} rows reconnect after a server restart, ${changed} rows changed (median of ${rounds} rounds)`,
+        '',
+        '| server | bytes on the wire, all clients | round trips per client | time until all are current |',
+        '|---|---|---|---|',
+        `| db-serve, monitor_cond_digest | ${mib(median(results.ours))} | ${median(results.rt)} | ${median(results.oursMs).toFixed(0)} ms |`,
+        `| ovsdb-server, monitor_cond_since (full resend) | ${mib(median(results.real))} | 1 | ${median(results.realMs).toFixed(0)} ms |`,
+        `| ratio ovsdb-server / db-serve | ${(median(results.real) / median(results.ours)).toFixed(1)}× fewer bytes | | |`,
+      ].join('\n'),
+    )
+  } finally {
+    await Promise.all([ours.stop(), real.stop()])
+    fs.rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+if (only.has('100k')) await scenario(100_000, [10, 100, 1000], true)
+if (only.has('1m')) await scenario(1_000_000, [1000], false)
+if (only.has('storm')) await storm()
