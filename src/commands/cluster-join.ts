@@ -24,7 +24,7 @@ Adding a server changes the cluster's quorum, so this asks for confirmation on a
   static override args = {
     file: Args.string({description: 'The database file to create.', required: true}),
     name: Args.string({description: 'The database (schema) name, e.g. OVN_Southbound.', required: true}),
-    'local-address': Args.string({description: 'Where the other servers reach this one: tcp:IP:PORT or unix:PATH.', required: true}),
+    'local-address': Args.string({description: 'Where the other servers reach this one: tcp:IP:PORT, ssl:IP:PORT (db-serve then needs the SSL flags) or unix:PATH.', required: true}),
     'remote-address': Args.string({description: 'A member of the cluster to ask; more may follow.', required: true}),
   }
 

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {toJson} from '../core/cli/cells.js'
 import {OvnctlCommand} from '../core/cli/command.js'
 import {ExitCode, failedError, usageError} from '../core/cli/exit.js'
-import {outputFlags, timeoutFlag} from '../core/cli/flags.js'
+import {outputFlags, timeoutFlag, sslFlags, sslFlagValues} from '../core/cli/flags.js'
 import {selectedFormat} from '../core/cli/output.js'
 import {withTimeout} from '../core/cli/deadline.js'
 import type {OvsdbClient} from '../core/idl/client.js'
@@ -40,7 +40,8 @@ changes, after --duration, or on Ctrl-C or SIGTERM.
   }
 
   static override flags = {
-    db: Flags.string({summary: 'The server: unix:FILE or tcp:IP:PORT (a comma-separated list tries each).', default: defaultRemote, helpValue: 'REMOTE'}),
+    ...sslFlags({dbForm: false}),
+    db: Flags.string({summary: 'The server: unix:FILE, tcp:IP:PORT or ssl:IP:PORT (a comma-separated list tries each).', default: defaultRemote, helpValue: 'REMOTE'}),
     where: Flags.string({summary: 'Monitor only rows matching this condition (JSON array of clauses, ORed).', helpValue: 'JSON'}),
     'no-initial': Flags.boolean({summary: 'Do not print the rows as they are now; only later changes.'}),
     count: Flags.integer({summary: 'Stop after this many changes.', min: 1}),
@@ -66,7 +67,7 @@ changes, after --duration, or on Ctrl-C or SIGTERM.
         throw usageError(`Invalid --where: not JSON: ${(err as Error).message}`)
       }
     }
-    const client = await connectForCommand(this.flags.db, this.flags.timeout)
+    const client = await connectForCommand(this.flags.db, this.flags.timeout, sslFlagValues(this.flags))
     // --timeout bounds every step before the monitor runs: a server that never answers is exit 5.
     const what = `Cannot monitor "${dbName}" on "${this.flags.db}"`
     const {db, schema} = await withTimeout(databaseAndSchema(client, dbName), {timeoutMs: this.flags.timeout, what})

@@ -179,6 +179,20 @@ export function bootstrapCa(socket: tls.TLSSocket, file: string): never {
   throw new TlsError(`Bootstrapped the CA certificate into "${file}": reconnect to verify the peer with it`)
 }
 
+/** Marks an error that says the peer refused this side's certificate after the handshake (TLS 1.3). */
+export const peerRefusedText = 'the peer refused this side\'s certificate'
+
+/**
+ * In TLS 1.3 a client finishes its handshake before the server has checked the client's certificate, so a
+ * refusal arrives later as an alert on the first read. Rewrites OpenSSL's text for it into one that says so.
+ */
+function explainLateAlerts(socket: tls.TLSSocket): void {
+  socket.prependListener('error', (err: Error) => {
+    const alert = /(?:tlsv1|sslv3|tlsv13) alert ([a-z ]+?)(?::|$)/i.exec(err.message)
+    if (alert !== null) err.message = `${peerRefusedText} (TLS alert "${alert[1]}")`
+  })
+}
+
 /** Completes the server side of a handshake on an accepted socket; rejects when the client is refused. */
 export function acceptTls(raw: import('node:net').Socket, source: TlsContextSource): Promise<tls.TLSSocket> {
   const context = source.current()
@@ -201,7 +215,7 @@ export function startTls(raw: import('node:net').Socket, source: TlsContextSourc
     // OVS authenticates the peer by its CA only; certificates name chassis, not hosts.
     checkServerIdentity: () => undefined,
   })
-  return handshake(socket, context, 'server')
+  return handshake(socket, context, 'server').then((up) => (explainLateAlerts(up), up))
 }
 
 /**

@@ -57,6 +57,8 @@ export interface RaftDriverOptions {
   readonly log: (level: 'INFO' | 'WARN' | 'ERR', message: string) => void
   /** Answers a request a peer sent over the cluster connection (a follower forwarding a transaction). */
   readonly onRequest?: (method: string, params: unknown[]) => Promise<unknown>
+  /** TLS for ssl: cluster addresses. */
+  readonly tls?: import('../jsonrpc/index.js').TlsContextSource
   /** The process cannot go on (the disk refused a write): stop it. */
   readonly fatal: (err: Error) => void
 }
@@ -120,6 +122,7 @@ export class RaftDriver {
       onMessage: (msg, env) => this.received(msg, env),
       onPeerDown: (peer) => this.peerDown(peer),
       onRequest: o.onRequest,
+      tls: o.tls,
     })
   }
 

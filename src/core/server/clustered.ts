@@ -10,6 +10,7 @@
  * and every transaction not yet acknowledged is answered with a "cluster error": the log is the truth.
  */
 import {applyLogRecord, type Changes, changesToLogRecord, Database, DatabaseSchema, snapshotRecord} from '../ovsdb/index.js'
+import type {TlsContextSource} from '../jsonrpc/index.js'
 import {RaftDriver, type RaftApplication} from '../raft/driver.js'
 import type {Entry, PersistedState, Snapshot} from '../raft/index.js'
 import {RaftFile} from '../storage/raft-file.js'
@@ -41,6 +42,8 @@ export interface ClusteredOptions {
   readonly limits?: Partial<ClusteredLimits>
   readonly tickMs?: number
   readonly log: (level: 'INFO' | 'WARN' | 'ERR', message: string) => void
+  /** TLS for ssl: cluster addresses. */
+  readonly tls?: TlsContextSource
 }
 
 /** One clustered database served by this process. */
@@ -101,6 +104,7 @@ export class ClusteredDb implements CommitLog, RaftApplication {
         process.exit(1)
       },
       onRequest: (method, params) => this.forwarder.answer(method, params),
+      tls: o.tls,
     })
   }
 

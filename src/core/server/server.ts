@@ -4,7 +4,8 @@
  */
 import {newUuid} from './uuid.js'
 import type net from 'node:net'
-import {JsonRpcConnection, type ConnectionLimits, type Listener, listen, parseRemote} from '../jsonrpc/index.js'
+import {JsonRpcConnection, type ConnectionLimits, type Listener, listen, parseRemote, peerCommonName, type TlsContextSource} from '../jsonrpc/index.js'
+import {TLSSocket} from 'node:tls'
 import {Database, DatabaseSchema, type Row} from '../ovsdb/index.js'
 import {convertDatabase} from './convert.js'
 import {HostedDb, type HostedDbLimits} from './hosted-db.js'
@@ -44,6 +45,15 @@ export interface ServerOptions {
   limits?: Partial<ConnectionLimits>
   dbLimits?: Partial<HostedDbLimits>
   log?: (level: LogLevel, message: string) => void
+  /** TLS for pssl:/ssl: remotes (ssl-config.ts); without it they are refused. */
+  tls?: TlsContextSource
+}
+
+/** How a remote's clients are treated (OVN's Connection row: role, read_only). */
+export interface ServeOptions {
+  /** RBAC role of the clients (ovsdb-server(1) "Role-Based Access Control"); empty or absent: no RBAC. */
+  role?: string
+  readOnly?: boolean
 }
 
 /** Default bounds of a hosted database: history kept for monitor_cond_since. */
@@ -68,6 +78,7 @@ export class OvsdbServer {
   readonly dbLimits: HostedDbLimits
   private readonly dbs = new Map<string, HostedDb>()
   readonly remotes = new RemoteManager(this)
+  readonly tls: TlsContextSource | undefined
   private nextSessionNumber = 0
   private readonly serverDb: HostedDb
   private readonly readOnlyDbs = new Set<string>()
@@ -76,6 +87,7 @@ export class OvsdbServer {
 
   constructor(readonly options: ServerOptions = {}) {
     this.logFn = options.log ?? (() => {})
+    this.tls = options.tls
     this.dbLimits = {...defaultHostedDbLimits, ...options.dbLimits}
     const schema = DatabaseSchema.fromJSON(serverSchemaJSON)
     this.serverDb = new HostedDb('_Server', new Database(schema), null, this.dbLimits)
@@ -163,24 +175,28 @@ export class OvsdbServer {
   }
 
   /** Listens on a passive remote for the RemoteManager, which owns and closes the listener. */
-  async listen(remoteText: string): Promise<Listener> {
+  async listen(remoteText: string, serveOptions: ServeOptions = {}): Promise<Listener> {
     const remote = parseRemote(remoteText)
+    const prefix = remote.kind === 'pssl' ? 'ssl' : 'tcp'
+    const onRefused = (peer: string, reason: string) => this.log('WARN', `${remoteText}: refused ${peer}: ${reason}`)
     const listener = await listen(remote, (socket) => {
-      const name = remote.kind === 'punix' ? `unix#${this.nextSessionNumber}` : `tcp:${socket.remoteAddress}:${socket.remotePort}`
+      const name = remote.kind === 'punix' ? `unix#${this.nextSessionNumber}` : `${prefix}:${socket.remoteAddress}:${socket.remotePort}`
       // ovsdb-server does not probe unix-socket clients by default; TCP clients get the 5 s probe.
-      void this.serve(socket, name, remote.kind === 'punix' ? 0 : undefined)
-    })
+      void this.serve(socket, name, remote.kind === 'punix' ? 0 : undefined, serveOptions)
+    }, {tls: this.tls, onRefused})
     this.log('INFO', `listening on ${remoteText}${listener.port !== null ? ` (port ${listener.port})` : ''}`)
     return listener
   }
 
   /** Serves one connected stream as a client session; resolves when it closes. */
-  serve(socket: net.Socket, name: string, inactivityProbeMs?: number): Promise<void> {
+  serve(socket: net.Socket, name: string, inactivityProbeMs?: number, serveOptions: ServeOptions = {}): Promise<void> {
     this.nextSessionNumber++
     const limits = {...this.options.limits}
     if (inactivityProbeMs !== undefined) limits.probeIntervalMs = inactivityProbeMs
     const conn = new JsonRpcConnection(socket, name, limits)
-    this.sessions.add(new Session(this, conn))
+    // The client id RBAC compares with is the common name of its certificate (none without TLS).
+    const id = socket instanceof TLSSocket ? peerCommonName(socket) : null
+    this.sessions.add(new Session(this, conn, {role: serveOptions.role ?? '', id, readOnly: serveOptions.readOnly ?? false}))
     return new Promise((resolve) => conn.onClose((reason) => {
       if (reason !== 'connection closed by peer') this.log('INFO', `${name}: ${reason}`)
       resolve()

@@ -11,6 +11,14 @@ import {Monitor} from './monitor.js'
 import {newUuid} from './uuid.js'
 import {type MonitorVersion, parseMonitorRequests} from './monitor-request.js'
 import type {OvsdbServer} from './server.js'
+import {type ClientIdentity, rbacApplies, rbacAuthorizer} from './rbac.js'
+
+/** Who a session serves and how its remote treats it (OVN's Connection row: role, read_only). */
+export interface SessionClient extends ClientIdentity {
+  readonly readOnly: boolean
+}
+
+const rootClient: SessionClient = {role: '', id: null, readOnly: false}
 
 type Params = unknown[]
 
@@ -24,6 +32,7 @@ export class Session implements RpcHandler, LockClient {
   constructor(
     readonly server: OvsdbServer,
     readonly conn: JsonRpcConnection,
+    readonly client: SessionClient = rootClient,
   ) {
     conn.setHandler(this)
     conn.onClose(() => this.cleanup())
@@ -128,8 +137,10 @@ export class Session implements RpcHandler, LockClient {
   private transact(params: Params, id: unknown): void {
     const hosted = this.database(params, 'transact')
     const key = JSON.stringify(id)
-    const env = {newUuid, hasLock: (name: string) => this.server.locks.holds(name, this)}
-    const readOnly = this.server.isReadOnly(hosted)
+    const authorize = rbacApplies(hosted.db, this.client) ? rbacAuthorizer(hosted.db, this.client) : undefined
+    // `client` goes with a write a follower forwards, so that the leader applies the same RBAC (clustered-forward.ts).
+    const env = {newUuid, hasLock: (name: string) => this.server.locks.holds(name, this), authorize, client: this.client}
+    const readOnly = this.server.isReadOnly(hosted) || this.client.readOnly
     let answered = false
     const reply = (outcome: TxnOutcome) => {
       answered = true
@@ -209,6 +220,10 @@ export class Session implements RpcHandler, LockClient {
   private convert(params: Params, id: unknown): void {
     const hosted = this.database(params, 'convert')
     if (this.server.isReadOnly(hosted)) throw new MethodError('not allowed', `cannot convert read-only database ${hosted.name}`)
+    if (rbacApplies(hosted.db, this.client)) {
+      const who = `client "${this.client.id ?? '(null)'}" role "${this.client.role}"`
+      throw new MethodError('permission error', `RBAC rules for ${who} prohibit "convert" of database ${hosted.name} (only the root role may convert databases)`)
+    }
     hosted.settled().then(async () => {
       try {
         await this.server.convert(hosted, params[1])
