@@ -1,26 +1,8 @@
 import assert from 'node:assert/strict'
-import net from 'node:net'
 import path from 'node:path'
 import {TestCluster, transact as clusterTransact} from '../cluster/harness.js'
-import {TestCa, type CertFiles} from '../lib/pki.js'
+import {freePort, pki, TestCa, type CertFiles} from '../lib/pki.js'
 import {eventually, ok, ovnctl, run, type ServerProcess, startDbServe, startOvsdbServer, sbSchema, useTempDir} from './lib.js'
-
-/** A port free on 127.0.0.1 right now (the server started next binds it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-/** The OVS PKI flags for a key and certificate signed by `ca`. */
-export function pki(files: CertFiles, ca: TestCa): string[] {
-  return [`--private-key=${files.key}`, `--certificate=${files.cert}`, `--ca-cert=${ca.cert}`]
-}
 
 describe('SSL with the real OVS and OVN tools', function () {
   this.timeout(120000)

@@ -4,6 +4,7 @@
  */
 import {execFileSync} from 'node:child_process'
 import fs from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
 
 /** Files of one certificate. */
@@ -41,4 +42,21 @@ export class TestCa {
 
 function openssl(args: string[]): void {
   execFileSync('openssl', args, {stdio: ['ignore', 'ignore', 'pipe'], timeout: 20000})
+}
+
+/** A port free on 127.0.0.1 right now (the server started next binds it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+/** The OVS PKI flags for a key and certificate signed by `ca`. */
+export function pki(files: CertFiles, ca: TestCa): string[] {
+  return [`--private-key=${files.key}`, `--certificate=${files.cert}`, `--ca-cert=${ca.cert}`]
 }
