@@ -101,6 +101,11 @@ export class JsonRpcConnection {
     return this.closedReason
   }
 
+  /** Bytes received for a message not yet complete (at most messageBytesMax). */
+  get bufferedBytes(): number {
+    return this.splitter.bufferedBytes
+  }
+
   /** Bytes queued for the peer: in our batch plus in the socket's buffer. */
   get backlogBytes(): number {
     let queued = 0

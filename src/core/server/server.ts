@@ -47,7 +47,12 @@ export interface ServerOptions {
   log?: (level: LogLevel, message: string) => void
   /** TLS for pssl:/ssl: remotes (ssl-config.ts); without it they are refused. */
   tls?: TlsContextSource
+  /** Clients served at once; one more is disconnected at once (default connectionsMaxDefault). */
+  connectionsMax?: number
 }
+
+/** Clients served at once by default: far above a data centre's hypervisors, far below the fd limit's reach. */
+export const connectionsMaxDefault = 10_000
 
 /** How a remote's clients are treated (OVN's Connection row: role, read_only). */
 export interface ServeOptions {
@@ -191,6 +196,12 @@ export class OvsdbServer {
   /** Serves one connected stream as a client session; resolves when it closes. */
   serve(socket: net.Socket, name: string, inactivityProbeMs?: number, serveOptions: ServeOptions = {}): Promise<void> {
     this.nextSessionNumber++
+    const connectionsMax = this.options.connectionsMax ?? connectionsMaxDefault
+    if (this.sessions.size >= connectionsMax) {
+      this.log('WARN', `${name}: disconnected: ${this.sessions.size} clients already connected (connectionsMax=${connectionsMax})`)
+      socket.destroy()
+      return Promise.resolve()
+    }
     const limits = {...this.options.limits}
     if (inactivityProbeMs !== undefined) limits.probeIntervalMs = inactivityProbeMs
     const conn = new JsonRpcConnection(socket, name, limits)

@@ -50,6 +50,11 @@ export class Session implements RpcHandler, LockClient {
   }
 
   onRequest(method: string, params: unknown, id: unknown): void {
+    if (this.pendingRequests >= this.conn.limits.pendingRequestsMax) {
+      const details = `${this.pendingRequests} requests of this client are not answered yet (pendingRequestsMax=${this.conn.limits.pendingRequestsMax})`
+      this.conn.respondError(id, {error: 'resources exhausted', details})
+      return
+    }
     try {
       const result = this.dispatch(method, params as Params, id)
       if (result !== undefined) this.conn.respond(id, result)
@@ -158,6 +163,14 @@ export class Session implements RpcHandler, LockClient {
     return this.blocked.size
   }
 
+  /** Condition changes and conversions of this session not yet answered. */
+  private deferredReplies = 0
+
+  /** Requests of this client not answered yet (bounded by pendingRequestsMax). */
+  get pendingRequests(): number {
+    return this.blocked.size + this.deferredReplies
+  }
+
   private cancel(requestId: unknown): void {
     const key = JSON.stringify(requestId)
     const entry = this.blocked.get(key)
@@ -200,7 +213,9 @@ export class Session implements RpcHandler, LockClient {
     if (monitor.version === 1) throw syntaxError('monitor_cond_change is not supported on a "monitor" session', oldId)
     const hosted = this.server.database(monitor.dbName)!
     // The change applies once every earlier commit has been told, so no update is lost or doubled.
+    this.deferredReplies++
     hosted.settled().then(() => {
+      this.deferredReplies--
       if (this.conn.closed) return
       try {
         const updates = monitor.changeConditions(hosted.db, requests)
@@ -224,12 +239,15 @@ export class Session implements RpcHandler, LockClient {
       const who = `client "${this.client.id ?? '(null)'}" role "${this.client.role}"`
       throw new MethodError('permission error', `RBAC rules for ${who} prohibit "convert" of database ${hosted.name} (only the root role may convert databases)`)
     }
+    this.deferredReplies++
     hosted.settled().then(async () => {
       try {
         await this.server.convert(hosted, params[1])
         this.conn.respond(id, {})
       } catch (err) {
         this.fail(id, err)
+      } finally {
+        this.deferredReplies--
       }
     })
   }
