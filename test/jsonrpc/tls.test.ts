@@ -144,6 +144,38 @@ describe('TLS connection methods', function () {
     conn.close()
   })
 
+  it('refuses plain JSON-RPC and garbage on a pssl: listener and keeps serving TLS clients', async () => {
+    const server = ca.issue('server')
+    const port = await serveEcho(() => ({privateKey: server.key, certificate: server.cert, caCert: ca.cert}))
+    const net = await import('node:net')
+    for (const bytes of ['{"id":1,"method":"list_dbs","params":[]}', 'GET / HTTP/1.0\r\n\r\n']) {
+      await new Promise<void>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => s.write(bytes))
+        s.on('error', () => {})
+        s.on('close', () => resolve())
+        s.on('data', (d) => assert.doesNotMatch(String(d), /"result"/))
+      })
+    }
+    await waitUntil(() => refused.length === 2)
+    const conn = await connect(`ssl:127.0.0.1:${port}`, {timeoutMs: 5000, tls: client(ca.issue('chassis-a'), ca.cert)})
+    assert.deepEqual(await conn.request('echo', ['ok']), ['echo', ['ok']])
+    conn.close()
+  })
+
+  it('refuses a peer that offers only TLS 1.1', async () => {
+    const server = ca.issue('server')
+    const port = await serveEcho(() => ({privateKey: server.key, certificate: server.cert, caCert: ca.cert}))
+    const tls = await import('node:tls')
+    const files = ca.issue('old-client')
+    const outcome = await new Promise<string>((resolve) => {
+      const s = tls.connect({host: '127.0.0.1', port, key: fs.readFileSync(files.key), cert: fs.readFileSync(files.cert), ca: fs.readFileSync(ca.cert),
+        minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0', checkServerIdentity: () => undefined})
+      s.on('secureConnect', () => resolve(`connected with ${s.getProtocol()}`))
+      s.on('error', (e) => resolve(`error: ${e.message}`))
+    })
+    assert.match(outcome, /^error/)
+  })
+
   it('speaks TLS 1.2 or newer only', () => {
     assert.deepEqual(parseSslProtocols('TLSv1,TLSv1.1,TLSv1.2'), {minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2'})
     assert.deepEqual(parseSslProtocols('TLSv1.3 TLSv1.2'), {minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3'})
