@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
 import path from 'node:path'
+import {TestCluster, transact as clusterTransact} from '../cluster/harness.js'
 import {jsonToOvsString} from '../../src/core/ovsdb/errors.js'
 import {freePort, pki, TestCa, type CertFiles} from '../lib/pki.js'
 import {eventually, ok, ovnctl, run, type ServerProcess, startDbServe, startOvsdbServer, sbSchema, useTempDir} from './lib.js'
 
 /** The RBAC rows a Southbound gets, the way ovn-northd writes them for ovn-controller (ovn-sb(5) RBAC_Role). */
-function rbacSetup(sslPort: number, tcpPort: number): object[] {
+function rbacSetup(targets: string[]): object[] {
   const perm = (name: string, table: string, authorization: string[], insertDelete: boolean, update: string[]) => ({
     op: 'insert', table: 'RBAC_Permission', 'uuid-name': name,
     row: {table, authorization: ['set', authorization], insert_delete: insertDelete, update: ['set', update]},
@@ -16,9 +18,8 @@ function rbacSetup(sslPort: number, tcpPort: number): object[] {
     // ovn-northd authorizes every chassis on Port_Binding; here a port belongs to the chassis it requests.
     perm('pp', 'Port_Binding', ['options:requested-chassis'], false, ['chassis', 'up']),
     {op: 'insert', table: 'RBAC_Role', row: {name: 'ovn-controller', permissions: ['map', [['Chassis', ['named-uuid', 'pc']], ['Encap', ['named-uuid', 'pe']], ['Port_Binding', ['named-uuid', 'pp']]]]}},
-    {op: 'insert', table: 'Connection', 'uuid-name': 'c1', row: {target: `pssl:${sslPort}:127.0.0.1`, role: 'ovn-controller'}},
-    {op: 'insert', table: 'Connection', 'uuid-name': 'c2', row: {target: `ptcp:${tcpPort}:127.0.0.1`, role: 'ovn-controller'}},
-    {op: 'insert', table: 'SB_Global', row: {connections: ['set', [['named-uuid', 'c1'], ['named-uuid', 'c2']]]}},
+    ...targets.map((target, i) => ({op: 'insert', table: 'Connection', 'uuid-name': `c${i}`, row: {target, role: 'ovn-controller'}})),
+    {op: 'insert', table: 'SB_Global', row: {connections: ['set', targets.map((_, i) => ['named-uuid', `c${i}`])]}},
     {op: 'insert', table: 'Datapath_Binding', 'uuid-name': 'dp', row: {tunnel_key: 1}},
     {op: 'insert', table: 'Port_Binding', row: {logical_port: 'lp-a', datapath: ['named-uuid', 'dp'], tunnel_key: 1, options: ['map', [['requested-chassis', 'chassis-a']]]}},
     {op: 'insert', table: 'Port_Binding', row: {logical_port: 'lp-b', datapath: ['named-uuid', 'dp'], tunnel_key: 2, options: ['map', [['requested-chassis', 'chassis-b']]]}},
@@ -88,7 +89,7 @@ describe('Southbound RBAC: chassis may write only their own rows, as ovsdb-serve
         await ok('ovsdb-tool', ['create', db, sbSchema])
         proc = await startOvsdbServer(tmp.dir, [db], name, flags)
       }
-      await ok('ovsdb-client', ['transact', `unix:${proc.sock}`, JSON.stringify(['OVN_Southbound', ...rbacSetup(sslPort, tcpPort)])])
+      await ok('ovsdb-client', ['transact', `unix:${proc.sock}`, JSON.stringify(['OVN_Southbound', ...rbacSetup([`pssl:${sslPort}:127.0.0.1`, `ptcp:${tcpPort}:127.0.0.1`])])])
       const ssl = `ssl:127.0.0.1:${sslPort}`
       await eventually(async () => (await run('ovsdb-client', [...pki(certs.a, ca), '--timeout=2', 'list-dbs', ssl])).code === 0, 10000, `${name} on ${ssl}`)
       servers.push({name, proc, ssl, tcp: `tcp:127.0.0.1:${tcpPort}`, transcript: []})
@@ -109,7 +110,7 @@ describe('Southbound RBAC: chassis may write only their own rows, as ovsdb-serve
       for (const s of servers) {
         const before = await dump(s.proc.sock)
         const r = await ovnctl(['db-transact', `--db=${s.ssl}`, ...pki(certs[step.who], ca), JSON.stringify(['OVN_Southbound', ...step.ops])])
-        const results = JSON.parse(r.stdout || 'null') as ({error?: string; details?: string} | null)[] | null
+        const results = JSON.parse(r.stdout || 'null') as ({error?: string; details?: string; rows?: object[]} | null)[] | null
         assert.ok(results !== null, `${s.name}: ${step.what}: no results: ${r.stderr}`)
         const refusal = results.find((x) => x?.error !== undefined)
         if (step.allowed) {
@@ -118,7 +119,9 @@ describe('Southbound RBAC: chassis may write only their own rows, as ovsdb-serve
           assert.equal(refusal?.error, 'permission error', `${s.name}: ${step.what}: expected a permission error, got ${JSON.stringify(results)}`)
           assert.equal(await dump(s.proc.sock), before, `${s.name}: ${step.what} changed the database`)
         }
-        s.transcript.push(`${step.what}: exit ${r.code} ${normalize(jsonToOvsString(results))}`)
+        // Rows come in hash order from ovsdb-server: compare them sorted.
+        const canonical = results.map((x) => (x !== null && 'rows' in x ? {rows: (x.rows as object[]).map((row) => jsonToOvsString(row)).sort()} : x))
+        s.transcript.push(`${step.what}: exit ${r.code} ${normalize(jsonToOvsString(canonical))}`)
       }
     }
   })
@@ -141,5 +144,40 @@ describe('Southbound RBAC: chassis may write only their own rows, as ovsdb-serve
     }
     assert.match(outs[1], /permission error/)
     assert.equal(outs[1], outs[0])
+  })
+})
+
+describe('Southbound RBAC on a cluster follower, which forwards writes to the leader', function () {
+  this.timeout(120000)
+  const tmp = useTempDir()
+  let cluster: TestCluster | undefined
+  after(() => cluster?.destroy())
+
+  it('applies the role of the follower\'s remote to the writes it forwards', async () => {
+    const ca = new TestCa(path.join(tmp.dir, 'pki'))
+    const a = ca.issue('chassis-a')
+    cluster = new TestCluster(3, {serveArgs: [...pki(ca.issue('sb-server'), ca), '--remote=db:OVN_Southbound,SB_Global,connections']})
+    await cluster.createFiles(sbSchema, 'OVN_Southbound')
+    for (const m of cluster.members) cluster.start(m)
+    const leader = await cluster.agreedLeader()
+    // Port 0: each member listens where it can and logs the port.
+    await clusterTransact(leader.sock, [...rbacSetup(['pssl:0:127.0.0.1']), ...addChassis('chassis-b', '192.0.2.2')])
+    const follower = cluster.members.find((m) => m !== leader)!
+    const port = await cluster.waitFor('the follower listening on its pssl: remote', async () => {
+      const log = fs.readFileSync(path.join(cluster!.dir, `s${follower.n}.log`), 'utf8')
+      const m = /listening on pssl:0:127\.0\.0\.1 \(port (\d+)\)/.exec(log)
+      return m === null ? null : Number(m[1])
+    })
+    const remote = `ssl:127.0.0.1:${port}`
+    const transactAs = async (ops: object[]) => {
+      const r = await ovnctl(['db-transact', `--db=${remote}`, ...pki(a, ca), JSON.stringify(['OVN_Southbound', ...ops])])
+      return JSON.parse(r.stdout || 'null') as ({error?: string} | null)[]
+    }
+    const own = await transactAs(addChassis('chassis-a', '192.0.2.1'))
+    assert.ok(own.every((x) => x?.error === undefined), `own chassis refused: ${JSON.stringify(own)}`)
+    const theirs = await transactAs([{op: 'update', table: 'Chassis', where: byName('chassis-b'), row: {nb_cfg: 9}}])
+    assert.equal(theirs.find((x) => x?.error !== undefined)?.error, 'permission error', JSON.stringify(theirs))
+    const rows = await clusterTransact(leader.sock, [{op: 'select', table: 'Chassis', where: [], columns: ['name', 'nb_cfg']}])
+    assert.deepEqual((rows[0] as {rows: {name: string; nb_cfg: number}[]}).rows.map((r) => `${r.name}:${r.nb_cfg}`).sort(), ['chassis-a:0', 'chassis-b:0'])
   })
 })
