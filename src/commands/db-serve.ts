@@ -54,7 +54,7 @@ most 10000 clients at once.`
 
   static override flags = {
     remote: Flags.string({
-      summary: 'Serve clients on REMOTE: punix:FILE, ptcp:PORT[:IP], unix:FILE, tcp:IP:PORT or db:DB,TABLE,COLUMN (repeatable).',
+      summary: 'Serve clients on REMOTE: punix:FILE, ptcp:PORT[:IP], pssl:PORT[:IP], unix:FILE, tcp:IP:PORT, ssl:IP:PORT or db:DB,TABLE,COLUMN (repeatable).',
       helpValue: 'REMOTE',
       multiple: true,
       // "--remote=A FILE" must leave FILE alone: one value per --remote, as ovsdb-server takes them.
