@@ -106,11 +106,13 @@ describe('SSL with the real OVS and OVN tools', function () {
     })
     after(() => ours?.stop())
 
-    it('listens on pssl: once ovn-sbctl set-ssl and set-connection have filled the database', async () => {
+    it('listens on pssl: once ovn-sbctl set-connection and then set-ssl have filled the database', async () => {
       const unix = `--db=unix:${ours.sock}`
       await ok('ovn-sbctl', [unix, 'init'])
-      await ok('ovn-sbctl', [unix, 'set-ssl', server.key, server.cert, ca.cert, 'TLSv1.2'])
+      // The connection first: db-serve cannot listen until the SSL row follows, and must then.
       await ok('ovn-sbctl', [unix, 'set-connection', `pssl:${port}:127.0.0.1`])
+      await eventually(() => /trying again when the database changes/.test(ours.stderr()), 10000, 'the missing SSL settings in the log')
+      await ok('ovn-sbctl', [unix, 'set-ssl', server.key, server.cert, ca.cert, 'TLSv1.2'])
       const remote = `ssl:127.0.0.1:${port}`
       await eventually(async () => (await run('ovsdb-client', [...pki(client, ca), '--timeout=2', 'list-dbs', remote])).code === 0, 10000, 'db-serve on the pssl: remote from the database')
       const r = await run('ovsdb-client', [...pki(intruder, rogue), '--timeout=3', 'list-dbs', remote])

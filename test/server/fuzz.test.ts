@@ -105,6 +105,51 @@ interface Tally {
   keptOpen: number
 }
 
+/** Sends one batch of units on a fresh connection and checks what came back; returns the messages sent. */
+async function runBatch(h: Harness, gen: FuzzGenerator, tally: Map<string, Tally>, where: string, budget: number): Promise<number> {
+  const conn = new RawConn(h.sock)
+  const owed: {id: string; kind: FuzzKind}[] = []
+  const units: FuzzUnit[] = []
+  let sent = 0
+  for (let i = 0; i < unitsPerBatch && sent < budget; i++) {
+    const unit = gen.unit()
+    units.push(unit)
+    conn.send(unit.bytes)
+    const t = tally.get(unit.kind)!
+    t.units++
+    const count = Math.max(1, unit.owed.length)
+    t.messages += count
+    sent += count
+    for (const id of unit.owed) owed.push({id, kind: unit.kind})
+    // After bytes that may break framing, nothing later on this connection can be owed a reply.
+    if (unit.owed.length === 0) break
+  }
+  conn.send(`{"id":"sentinel","method":"echo","params":[]}`)
+  const deadline = Date.now() + batchReplyWaitMs
+  while (!conn.closed && Date.now() < deadline && owed.some((o) => !conn.replies.has(o.id))) await new Promise((r) => setTimeout(r, 2))
+  assert.deepEqual(conn.malformed, [], `${where}: replies that are not RFC 7047 responses`)
+  for (const o of owed) {
+    const t = tally.get(o.kind)!
+    if (conn.replies.has(o.id)) t.answered++
+    else {
+      assert.ok(conn.closed, `${where}: request ${o.id} (${o.kind}) got no reply within ${batchReplyWaitMs} ms and its connection is open; sent: ${units.map((u) => u.bytes.slice(0, 300)).join('\n')}`)
+      t.closedByServer++
+    }
+  }
+  const last = units[units.length - 1]
+  if (last.owed.length === 0) {
+    if (conn.closed) tally.get(last.kind)!.closedByServer++
+    else tally.get(last.kind)!.keptOpen++
+  }
+  for (const s of h.server.sessions) {
+    assert.ok(s.conn.bufferedBytes <= limits.messageBytesMax, `${where}: ${s.conn.bufferedBytes} bytes buffered for one message`)
+    assert.ok(s.conn.backlogBytes <= limits.backlogBytesMax, `${where}: backlog ${s.conn.backlogBytes} bytes`)
+    assert.ok(s.pendingRequests <= limits.pendingRequestsMax, `${where}: ${s.pendingRequests} pending requests`)
+  }
+  conn.socket.destroy()
+  return sent
+}
+
 describe(`db-serve under a fuzzer (FUZZ_SEED=${seed}, FUZZ_MESSAGES=${total})`, function () {
   this.timeout(Math.max(120_000, total * 20))
   let h: Harness
@@ -136,51 +181,7 @@ describe(`db-serve under a fuzzer (FUZZ_SEED=${seed}, FUZZ_MESSAGES=${total})`, 
     })()
 
     let sent = 0
-    let batch = 0
-    while (sent < total) {
-      batch++
-      const conn = new RawConn(h.sock)
-      const owed: {id: string; kind: FuzzKind}[] = []
-      const units: FuzzUnit[] = []
-      for (let i = 0; i < unitsPerBatch && sent < total; i++) {
-        const unit = gen.unit()
-        units.push(unit)
-        conn.send(unit.bytes)
-        const t = tally.get(unit.kind)!
-        t.units++
-        const count = Math.max(1, unit.owed.length)
-        t.messages += count
-        sent += count
-        for (const id of unit.owed) owed.push({id, kind: unit.kind})
-        // After bytes that may break framing, nothing later on this connection can be owed a reply.
-        if (unit.owed.length === 0) break
-      }
-      const sentinel = JSON.stringify(`sentinel-${batch}`)
-      conn.send(`{"id":${sentinel},"method":"echo","params":[]}`)
-      const deadline = Date.now() + batchReplyWaitMs
-      while (!conn.closed && Date.now() < deadline && owed.some((o) => !conn.replies.has(o.id))) await new Promise((r) => setTimeout(r, 2))
-      const where = `seed ${seed}, batch ${batch}`
-      assert.deepEqual(conn.malformed, [], `${where}: replies that are not RFC 7047 responses`)
-      for (const o of owed) {
-        const t = tally.get(o.kind)!
-        if (conn.replies.has(o.id)) t.answered++
-        else {
-          assert.ok(conn.closed, `${where}: request ${o.id} (${o.kind}) got no reply within ${batchReplyWaitMs} ms and its connection is open; sent: ${units.map((u) => u.bytes.slice(0, 300)).join('\n')}`)
-          t.closedByServer++
-        }
-      }
-      const last = units[units.length - 1]
-      if (last.owed.length === 0) {
-        if (conn.closed) tally.get(last.kind)!.closedByServer++
-        else tally.get(last.kind)!.keptOpen++
-      }
-      for (const s of h.server.sessions) {
-        assert.ok(s.conn.bufferedBytes <= limits.messageBytesMax, `${where}: ${s.conn.bufferedBytes} bytes buffered for one message`)
-        assert.ok(s.conn.backlogBytes <= limits.backlogBytesMax, `${where}: backlog ${s.conn.backlogBytes} bytes`)
-        assert.ok(s.pendingRequests <= limits.pendingRequestsMax, `${where}: ${s.pendingRequests} pending requests`)
-      }
-      conn.socket.destroy()
-    }
+    for (let batch = 1; sent < total; batch++) sent += await runBatch(h, gen, tally, `seed ${seed}, batch ${batch}`, total - sent)
     fuzzing = false
     await goodLoop
     assert.deepEqual(goodFailures, [], `seed ${seed}: the well-behaved client's transactions failed`)

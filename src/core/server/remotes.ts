@@ -39,6 +39,8 @@ interface Target {
   text: string
   inactivityProbeMs?: number
   clients?: RemoteClientOptions
+  /** Named by a db: remote (so a failure to listen waits for the database to change). */
+  fromDatabase?: boolean
 }
 
 /** Keeps the served remotes equal to the configured ones. */
@@ -104,8 +106,16 @@ export class RemoteManager {
         this.host.log('WARN', (err as Error).message)
         continue
       }
-      if (isPassive(remote)) this.listeners.set(target.text, await this.host.listen(target.text, target.clients))
-      else this.dial(target)
+      if (!isPassive(remote)) this.dial(target)
+      else {
+        try {
+          this.listeners.set(target.text, await this.host.listen(target.text, target.clients))
+        } catch (err) {
+          // A remote the database names may wait for the rest of its configuration (the SSL row, a free port).
+          if (!target.fromDatabase) throw err
+          this.host.log('WARN', `${(err as Error).message}; trying again when the database changes`)
+        }
+      }
     }
   }
 
@@ -135,7 +145,7 @@ export class RemoteManager {
       }
       for (const key of cell.keys) {
         if (typeof key !== 'string') continue
-        out.push(this.targetOf(db, key))
+        out.push({...this.targetOf(db, key), fromDatabase: true})
       }
     }
     return out
