@@ -4,6 +4,7 @@
  * ovsdb-server(1) "Daemon Options").
  */
 import {Flags} from '@oclif/core'
+import type {SslFlagValues} from '../jsonrpc/tls.js'
 import {formatDuration, parseDuration} from './duration.js'
 import {outputFormats} from './render.js'
 
@@ -118,16 +119,6 @@ export function sslFlags(options: {dbForm: boolean}) {
     'ssl-protocols': Flags.string({summary: `SSL protocols to allow: TLSv1.2 and/or TLSv1.3, comma separated (default both; older ones are ignored)${or}.`, helpValue: 'LIST', helpGroup: sslGroup}),
     'ssl-ciphers': Flags.string({summary: `OpenSSL cipher list (default HIGH:!aNULL:!MD5)${or}.`, helpValue: 'CIPHERS', helpGroup: sslGroup}),
   }
-}
-
-/** The values of the SSL flags, as the core takes them. */
-export interface SslFlagValues {
-  privateKey?: string
-  certificate?: string
-  caCert?: string
-  bootstrapCaCert?: string
-  sslProtocols?: string
-  sslCiphers?: string
 }
 
 /** Reads the SSL flags out of a command's parsed flags. */

@@ -1,7 +1,6 @@
 /** What ovnctl's client commands share: the default server, connecting with errors for operators, picking the database. */
 import {authError, CliError, ExitCode, failedError, timeoutError, usageError} from '../cli/exit.js'
-import type {SslFlagValues} from '../cli/flags.js'
-import {RequestTimeoutError, RpcError, describeRpcError, TlsContextSource, TlsError, peerRefusedText} from '../jsonrpc/index.js'
+import {RequestTimeoutError, RpcError, describeRpcError, type SslFlagValues, TlsContextSource, TlsError, peerRefusedText} from '../jsonrpc/index.js'
 import {OvsdbClient} from './client.js'
 
 /** The server ovsdb-client talks to by default (ovsdb-client(1)): the Open vSwitch database socket. */

@@ -25,6 +25,16 @@ export interface TlsSettings {
   readonly ciphers?: string
 }
 
+/** The SSL flags of an OVS daemon or client as given: file names and settings (a server may also give db: references). */
+export interface SslFlagValues {
+  privateKey?: string
+  certificate?: string
+  caCert?: string
+  bootstrapCaCert?: string
+  sslProtocols?: string
+  sslCiphers?: string
+}
+
 /** Versions spoken when --ssl-protocols is not given. */
 export const defaultSslProtocols = 'TLSv1.2,TLSv1.3'
 

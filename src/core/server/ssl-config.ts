@@ -5,19 +5,12 @@
  * OVN_Southbound, which `ovn-nbctl set-ssl` and `ovn-sbctl set-ssl` fill). Also: the SSL row of a local
  * Open_vSwitch database, from which a hypervisor's controller takes its settings (ovn-controller(8)).
  */
-import type {JsonRpcConnection, TlsSettings} from '../jsonrpc/index.js'
+import type {JsonRpcConnection, SslFlagValues, TlsSettings} from '../jsonrpc/index.js'
 import {TlsContextSource} from '../jsonrpc/index.js'
 import type {Row} from '../ovsdb/index.js'
 
 /** The SSL flags of a server, each a value or a `db:DB,TABLE,COLUMN` reference. */
-export interface SslFlags {
-  privateKey?: string
-  certificate?: string
-  caCert?: string
-  bootstrapCaCert?: string
-  sslProtocols?: string
-  sslCiphers?: string
-}
+export type SslFlags = SslFlagValues
 
 /** What resolving `db:` references needs: the rows of a table of a hosted database. */
 export interface SslRowSource {
