@@ -53,11 +53,11 @@ function stopper(child: ChildProcess): () => Promise<void> {
 }
 
 /** Starts the real ovsdb-server on the given database files. */
-export async function startReal(dir: string, dbFiles: string[]): Promise<Peer> {
+export async function startReal(dir: string, dbFiles: string[], extraArgs: string[] = []): Promise<Peer> {
   const sock = path.join(dir, 'real.sock')
   const child = spawn(
     'ovsdb-server',
-    [`--remote=punix:${sock}`, `--unixctl=${path.join(dir, 'real.ctl')}`, '--no-chdir', `--log-file=${path.join(dir, 'real.log')}`, ...dbFiles],
+    [`--remote=punix:${sock}`, `--unixctl=${path.join(dir, 'real.ctl')}`, '--no-chdir', `--log-file=${path.join(dir, 'real.log')}`, ...extraArgs, ...dbFiles],
     {stdio: 'ignore'},
   )
   await waitForSocket(sock, child, 10000)

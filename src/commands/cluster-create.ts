@@ -8,7 +8,7 @@ import {readSchemaFile, resolveSchemaFile} from '../core/server/schema-files.js'
 export default class ClusterCreate extends OvnctlCommand<typeof ClusterCreate> {
   static override summary = 'Create a clustered database file for the first server of a new cluster, as ovsdb-tool create-cluster does.'
   static override description = `Writes FILE in the clustered format of ovsdb(5): an empty database of SCHEMA, and a \
-cluster whose only server is this one, reachable by the other servers at LOCAL-ADDRESS (tcp:IP:PORT or unix:PATH). \
+cluster whose only server is this one, reachable by the other servers at LOCAL-ADDRESS (tcp:IP:PORT, ssl:IP:PORT or unix:PATH). \
 "ovnctl db-serve FILE" then serves it; more servers join with "ovnctl cluster-join". ovsdb-tool reads the file \
 (show-log, db-cid, db-sid, cluster-to-standalone).
 
@@ -22,7 +22,7 @@ SCHEMA is a schema file, or one of nb, sb and vswitch. Ephemeral columns become 
   static override args = {
     file: Args.string({description: 'The database file to create.', required: true}),
     schema: Args.string({description: 'A schema file, or nb, sb, vswitch.', required: true}),
-    'local-address': Args.string({description: 'Where the other servers reach this one: tcp:IP:PORT or unix:PATH.', required: true}),
+    'local-address': Args.string({description: 'Where the other servers reach this one: tcp:IP:PORT, ssl:IP:PORT (db-serve then needs the SSL flags) or unix:PATH.', required: true}),
   }
 
   async run(): Promise<void> {

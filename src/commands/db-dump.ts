@@ -1,14 +1,14 @@
 import {Args, Flags} from '@oclif/core'
 import {OvnctlCommand} from '../core/cli/command.js'
 import {usageError} from '../core/cli/exit.js'
-import {outputFlags, timeoutFlag} from '../core/cli/flags.js'
+import {outputFlags, timeoutFlag, sslFlags, sslFlagValues} from '../core/cli/flags.js'
 import {selectedFormat} from '../core/cli/output.js'
 import {toJson} from '../core/cli/cells.js'
 import {withTimeout} from '../core/cli/deadline.js'
 import {firstError, type OvsdbClient} from '../core/idl/client.js'
 import {plainValue} from '../core/idl/display.js'
 import {DatabaseSchema} from '../core/ovsdb/index.js'
-import {connectForCommand, defaultDatabase, defaultRemote} from '../core/idl/command-support.js'
+import {connectForCommand, defaultDatabase, defaultRemote, peerRefusal} from '../core/idl/command-support.js'
 
 /** `ovnctl db-dump`: the contents of tables, as `ovsdb-client dump`. */
 export default class DbDump extends OvnctlCommand<typeof DbDump> {
@@ -34,20 +34,23 @@ DATABASE may be omitted when the server has only one database besides _Server.`
   }
 
   static override flags = {
-    db: Flags.string({summary: 'The server: unix:FILE or tcp:IP:PORT (a comma-separated list tries each).', default: defaultRemote, helpValue: 'REMOTE'}),
+    ...sslFlags({dbForm: false}),
+    db: Flags.string({summary: 'The server: unix:FILE, tcp:IP:PORT or ssl:IP:PORT (a comma-separated list tries each).', default: defaultRemote, helpValue: 'REMOTE'}),
     timeout: timeoutFlag({defaultMs: 10_000}),
     ...outputFlags,
   }
 
   async run(): Promise<void> {
     const [dbArg, table, ...columns] = (await this.parse(DbDump)).argv as string[]
-    const client = await connectForCommand(this.flags.db, this.flags.timeout)
+    const client = await connectForCommand(this.flags.db, this.flags.timeout, sslFlagValues(this.flags))
     try {
       // --timeout bounds the whole read: a server that accepts the connection and never answers is exit 5.
       const what = `Cannot dump ${dbArg === undefined ? '' : `"${dbArg}" `}from "${this.flags.db}"`
       const {tables, results, columnsOf, schema} = await withTimeout(this.read(client, dbArg, table, columns), {timeoutMs: this.flags.timeout, what})
       const rowsOf = (i: number) => sortRows(((results[i] as {rows: Record<string, unknown>[]}).rows).map((r) => plainRow(schema, tables[i], r)), columnsOf(tables[i]))
       this.print(tables, rowsOf, columnsOf)
+    } catch (err) {
+      throw peerRefusal(`Cannot dump from "${this.flags.db}"`, err) ?? err
     } finally {
       client.close()
     }

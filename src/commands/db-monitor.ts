@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {toJson} from '../core/cli/cells.js'
 import {OvnctlCommand} from '../core/cli/command.js'
 import {ExitCode, failedError, usageError} from '../core/cli/exit.js'
-import {outputFlags, timeoutFlag} from '../core/cli/flags.js'
+import {outputFlags, timeoutFlag, sslFlags, sslFlagValues} from '../core/cli/flags.js'
 import {selectedFormat} from '../core/cli/output.js'
 import {withTimeout} from '../core/cli/deadline.js'
 import {openReplica, saveReplicaCache} from '../core/idl/cache.js'
@@ -48,7 +48,8 @@ row as "initial"; a FILE that is missing, damaged or made for another shape is r
   }
 
   static override flags = {
-    db: Flags.string({summary: 'The server: unix:FILE or tcp:IP:PORT (a comma-separated list tries each).', default: defaultRemote, helpValue: 'REMOTE'}),
+    ...sslFlags({dbForm: false}),
+    db: Flags.string({summary: 'The server: unix:FILE, tcp:IP:PORT or ssl:IP:PORT (a comma-separated list tries each).', default: defaultRemote, helpValue: 'REMOTE'}),
     where: Flags.string({summary: 'Monitor only rows matching this condition (JSON array of clauses, ORed).', helpValue: 'JSON'}),
     'no-initial': Flags.boolean({summary: 'Do not print the rows as they are now; only later changes.'}),
     cache: Flags.string({summary: 'Keep the rows in FILE and resume from it next time, fetching only what changed.', helpValue: 'FILE'}),
@@ -75,7 +76,7 @@ row as "initial"; a FILE that is missing, damaged or made for another shape is r
         throw usageError(`Invalid --where: not JSON: ${(err as Error).message}`)
       }
     }
-    const client = await connectForCommand(this.flags.db, this.flags.timeout)
+    const client = await connectForCommand(this.flags.db, this.flags.timeout, sslFlagValues(this.flags))
     // --timeout bounds every step before the monitor runs: a server that never answers is exit 5.
     const what = `Cannot monitor "${dbName}" on "${this.flags.db}"`
     const {db, schema} = await withTimeout(databaseAndSchema(client, dbName), {timeoutMs: this.flags.timeout, what})

@@ -3,7 +3,9 @@ import path from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {OvnctlCommand} from '../core/cli/command.js'
 import {failedError, usageError} from '../core/cli/exit.js'
-import {daemonFlags} from '../core/cli/flags.js'
+import {daemonFlags, sslFlags, sslFlagValues} from '../core/cli/flags.js'
+import type {TlsContextSource} from '../core/jsonrpc/index.js'
+import {hasSslFlags, serverTlsSource} from '../core/server/ssl-config.js'
 import {registerServerCommands} from '../core/server/control-commands.js'
 import {ControlServer} from '../core/server/control.js'
 import {loadOrCreateDigestKey} from '../core/server/digest-key.js'
@@ -25,9 +27,20 @@ Every commit is written to its file before it is acknowledged; commits marked du
 A torn or corrupt tail found at start is dropped and logged. The file is compacted automatically as it grows, and \
 on demand with "ovs-appctl -t SOCKET ovsdb-server/compact".
 
-Remotes take the forms of ovsdb-server(1): punix:FILE and ptcp:PORT[:IP] listen; unix:FILE and tcp:IP:PORT connect \
-out (and reconnect); db:DB,TABLE,COLUMN reads more remotes from the database itself and follows its changes \
-(OVN's NB_Global/SB_Global "connections" and their Connection rows).`
+Remotes take the forms of ovsdb-server(1): punix:FILE, ptcp:PORT[:IP] and pssl:PORT[:IP] listen; unix:FILE, \
+tcp:IP:PORT and ssl:IP:PORT connect out (and reconnect); db:DB,TABLE,COLUMN reads more remotes from the database \
+itself and follows its changes (OVN's NB_Global/SB_Global "connections" and their Connection rows, whose "role" \
+column turns on role-based access control for the clients of that remote, as ovsdb-server does).
+
+SSL remotes and SSL cluster addresses need --private-key, --certificate and --ca-cert (or --bootstrap-ca-cert). \
+Each may be db:DB,TABLE,COLUMN, read from the database at every new connection, as with \
+--private-key=db:OVN_Southbound,SSL,private_key. Both sides must present a certificate signed by the CA; TLS 1.2 \
+is the oldest version spoken. Key and certificate files are read again when they change; connections already \
+up are kept.
+
+Limits on what one client may send (a client over a limit gets an error or is disconnected; the others carry on): \
+a message of at most 256 MiB and nesting 1000 deep, 1024 requests not yet answered, 512 MiB queued for it; at \
+most 10000 clients at once.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --remote=punix:/var/run/ovn/ovnnb_db.sock --remote=ptcp:6641:127.0.0.1 ovnnb_db.db',
@@ -42,7 +55,7 @@ out (and reconnect); db:DB,TABLE,COLUMN reads more remotes from the database its
 
   static override flags = {
     remote: Flags.string({
-      summary: 'Serve clients on REMOTE: punix:FILE, ptcp:PORT[:IP], unix:FILE, tcp:IP:PORT or db:DB,TABLE,COLUMN (repeatable).',
+      summary: 'Serve clients on REMOTE: punix:FILE, ptcp:PORT[:IP], pssl:PORT[:IP], unix:FILE, tcp:IP:PORT, ssl:IP:PORT or db:DB,TABLE,COLUMN (repeatable).',
       helpValue: 'REMOTE',
       multiple: true,
       // "--remote=A FILE" must leave FILE alone: one value per --remote, as ovsdb-server takes them.
@@ -64,6 +77,7 @@ out (and reconnect); db:DB,TABLE,COLUMN reads more remotes from the database its
     }),
     'no-compact': Flags.boolean({summary: 'Never compact the database files automatically (ovsdb-server/compact still works).'}),
     'read-only': Flags.boolean({summary: 'Refuse every write, as a backup server does.'}),
+    ...sslFlags({dbForm: true}),
     ...daemonFlags,
   }
 
@@ -83,10 +97,12 @@ out (and reconnect); db:DB,TABLE,COLUMN reads more remotes from the database its
         throw failedError((err as Error).message)
       }
     }
-    const server = new OvsdbServer({
+    const tls = this.tlsSource(() => server, (level, m) => daemon.logger.log('stream_ssl', level, m))
+    const server: OvsdbServer = new OvsdbServer({
       digestKey,
       dbLimits: {historyTxnsMax: this.flags['history-txns']},
       log: (level, message) => daemon.logger.log('ovsdb_server', level, message),
+      tls,
     })
     this.onShutdown(() => server.close())
     for (const file of files) await this.serveFile(server, file, log)
@@ -106,6 +122,17 @@ out (and reconnect); db:DB,TABLE,COLUMN reads more remotes from the database its
     daemon.ready()
     // Serve until SIGTERM, SIGINT or "ovs-appctl exit": Shutdown runs the hooks above and exits.
     await new Promise<never>(() => {})
+  }
+
+  /** The TLS of SSL remotes and cluster links, from the SSL flags (db: ones read from the served databases). */
+  private tlsSource(server: () => OvsdbServer, log: (level: 'INFO' | 'WARN', m: string) => void): TlsContextSource | undefined {
+    const ssl = sslFlagValues(this.flags)
+    if (!hasSslFlags(ssl)) return undefined
+    try {
+      return serverTlsSource({rows: (db, table) => server().rows(db, table)}, ssl, log)
+    } catch (err) {
+      throw usageError((err as Error).message)
+    }
   }
 
   private async serveFile(server: OvsdbServer, file: string, log: {info(m: string): void; warn(m: string): void}): Promise<void> {
@@ -141,7 +168,7 @@ out (and reconnect); db:DB,TABLE,COLUMN reads more remotes from the database its
   private async serveClustered(server: OvsdbServer, file: string, log: {info(m: string): void; warn(m: string): void}): Promise<void> {
     let c: ClusteredDb
     try {
-      c = await serveClusteredFile(server, file, {log: (level, m) => server.log(level, m)})
+      c = await serveClusteredFile(server, file, {log: (level, m) => server.log(level, m), tls: server.tls})
     } catch (err) {
       throw failedError(`Cannot serve "${file}": ${(err as Error).message}`)
     }

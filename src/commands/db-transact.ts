@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {toJson} from '../core/cli/cells.js'
 import {OvnctlCommand} from '../core/cli/command.js'
 import {failedError, usageError} from '../core/cli/exit.js'
-import {timeoutFlag} from '../core/cli/flags.js'
+import {timeoutFlag, sslFlags, sslFlagValues} from '../core/cli/flags.js'
 import {firstError} from '../core/idl/client.js'
 import {connectForCommand, defaultRemote, requestFailure} from '../core/idl/command-support.js'
 
@@ -27,7 +27,8 @@ fails, the exit code is 1 and the first error is also named on stderr, so that s
   }
 
   static override flags = {
-    db: Flags.string({summary: 'The server: unix:FILE or tcp:IP:PORT (a comma-separated list tries each).', default: defaultRemote, helpValue: 'REMOTE'}),
+    ...sslFlags({dbForm: false}),
+    db: Flags.string({summary: 'The server: unix:FILE, tcp:IP:PORT or ssl:IP:PORT (a comma-separated list tries each).', default: defaultRemote, helpValue: 'REMOTE'}),
     timeout: timeoutFlag({defaultMs: 30_000}),
     // The results are JSON anyway; --json is taken as by every command so that scripts get errors as JSON too.
     json: Flags.boolean({summary: 'Print errors as a JSON object on stderr (the results are always JSON).'}),
@@ -44,7 +45,7 @@ fails, the exit code is 1 and the first error is also named on stderr, so that s
     if (!Array.isArray(params) || typeof params[0] !== 'string') {
       throw usageError('Invalid TRANSACTION: expected a JSON array whose first element is the database name')
     }
-    const client = await connectForCommand(this.flags.db, this.flags.timeout)
+    const client = await connectForCommand(this.flags.db, this.flags.timeout, sslFlagValues(this.flags))
     const what = `Transaction on "${params[0]}"`
     let results: unknown[]
     try {

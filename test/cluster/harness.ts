@@ -79,14 +79,15 @@ export class TestCluster {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovnctl-'))
   readonly members: Member[] = []
 
-  constructor(count: number) {
+  /** `raftAddress` picks each member's cluster address (unix sockets by default); `serveArgs` go to every db-serve. */
+  constructor(count: number, private readonly opts: {raftAddress?: (n: number) => string; serveArgs?: string[]} = {}) {
     for (let n = 1; n <= count; n++) {
       this.members.push({
         n,
         file: path.join(this.dir, `s${n}.db`),
         sock: path.join(this.dir, `s${n}.sock`),
         ctl: path.join(this.dir, `s${n}.ctl`),
-        raft: `unix:${path.join(this.dir, `s${n}.raft`)}`,
+        raft: opts.raftAddress?.(n) ?? `unix:${path.join(this.dir, `s${n}.raft`)}`,
         proc: null,
       })
     }
@@ -105,7 +106,7 @@ export class TestCluster {
 
   /** Starts db-serve for member `m`. */
   start(m: Member): void {
-    const args = [binRun, 'db-serve', `--remote=punix:${m.sock}`, `--unixctl=${m.ctl}`, `--log-file=${path.join(this.dir, `s${m.n}.log`)}`, m.file]
+    const args = [binRun, 'db-serve', `--remote=punix:${m.sock}`, `--unixctl=${m.ctl}`, `--log-file=${path.join(this.dir, `s${m.n}.log`)}`, ...(this.opts.serveArgs ?? []), m.file]
     m.proc = spawn(process.execPath, args, {cwd: this.dir, env: childEnv(), stdio: 'ignore'})
   }
 

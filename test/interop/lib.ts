@@ -108,12 +108,12 @@ export async function startDbServe(dir: string, files: string[], extra: string[]
   return {sock, ctl, pid: child.pid!, child, stderr: () => err, stop: stopper(child)}
 }
 
-/** Starts the real ovsdb-server on the given files with a unix socket and control socket in `dir`. */
-export async function startOvsdbServer(dir: string, files: string[], name = 'real'): Promise<ServerProcess> {
+/** Starts the real ovsdb-server on the given files with a unix socket and control socket in `dir` (and `extra` flags). */
+export async function startOvsdbServer(dir: string, files: string[], name = 'real', extra: string[] = []): Promise<ServerProcess> {
   const sock = path.join(dir, `${name}.sock`)
   const ctl = path.join(dir, `${name}.ctl`)
   let err = ''
-  const child = spawn('ovsdb-server', [`--remote=punix:${sock}`, `--unixctl=${ctl}`, '--no-chdir', `--log-file=${path.join(dir, name + '.log')}`, ...files], {stdio: ['ignore', 'ignore', 'pipe']})
+  const child = spawn('ovsdb-server', [`--remote=punix:${sock}`, `--unixctl=${ctl}`, '--no-chdir', `--log-file=${path.join(dir, name + '.log')}`, ...extra, ...files], {stdio: ['ignore', 'ignore', 'pipe']})
   child.stderr!.on('data', (d) => (err += d))
   await waitFor(sock, child, 10000, () => err)
   return {sock, ctl, pid: child.pid!, child, stderr: () => err, stop: stopper(child)}

@@ -4,6 +4,7 @@
  * ovsdb-server(1) "Daemon Options").
  */
 import {Flags} from '@oclif/core'
+import type {SslFlagValues} from '../jsonrpc/tls.js'
 import {formatDuration, parseDuration} from './duration.js'
 import {outputFormats} from './render.js'
 
@@ -93,4 +94,42 @@ export const daemonFlags = {
     summary: 'Log debug messages (level DBG) too.',
     helpGroup: daemonGroup,
   }),
+}
+
+/** Help section that groups the SSL flags. */
+const sslGroup = 'SSL'
+
+/**
+ * The PKI flags of OVS daemons and clients (ovsdb-server(1), ovsdb-client(1) "PKI Options"), for ssl: and
+ * pssl: connection methods. `dbForm` adds the db:DB,TABLE,COLUMN form that a server reads from its database.
+ */
+export function sslFlags(options: {dbForm: boolean}) {
+  const or = options.dbForm ? ', or db:DB,TABLE,COLUMN' : ''
+  const file = options.dbForm ? 'FILE|db:DB,TABLE,COLUMN' : 'FILE'
+  return {
+    'private-key': Flags.string({char: 'p', summary: `PEM file with the private key that identifies this side over SSL${or}.`, helpValue: file, helpGroup: sslGroup}),
+    certificate: Flags.string({char: 'c', summary: `PEM file with the certificate, signed by the CA, for the private key${or}.`, helpValue: file, helpGroup: sslGroup}),
+    'ca-cert': Flags.string({char: 'C', summary: `PEM file with the CA certificate; a peer whose certificate it did not sign is refused${or}.`, helpValue: file, helpGroup: sslGroup}),
+    'bootstrap-ca-cert': Flags.string({
+      summary: `As --ca-cert, but when FILE does not exist the CA is taken from the first peer's certificate chain and saved there${or}.`,
+      helpValue: file,
+      exclusive: ['ca-cert'],
+      helpGroup: sslGroup,
+    }),
+    'ssl-protocols': Flags.string({summary: `SSL protocols to allow: TLSv1.2 and/or TLSv1.3, comma separated (default both; older ones are ignored)${or}.`, helpValue: 'LIST', helpGroup: sslGroup}),
+    'ssl-ciphers': Flags.string({summary: `OpenSSL cipher list (default HIGH:!aNULL:!MD5)${or}.`, helpValue: 'CIPHERS', helpGroup: sslGroup}),
+  }
+}
+
+/** Reads the SSL flags out of a command's parsed flags. */
+export function sslFlagValues(flags: Record<string, unknown>): SslFlagValues {
+  const s = (k: string) => (typeof flags[k] === 'string' ? (flags[k] as string) : undefined)
+  return {
+    privateKey: s('private-key'),
+    certificate: s('certificate'),
+    caCert: s('ca-cert'),
+    bootstrapCaCert: s('bootstrap-ca-cert'),
+    sslProtocols: s('ssl-protocols'),
+    sslCiphers: s('ssl-ciphers'),
+  }
 }

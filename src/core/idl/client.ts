@@ -2,7 +2,7 @@
  * A thin OVSDB client for ovnctl's client commands: connect to a server, list databases, fetch schemas, run
  * transactions and monitors. The replica with change tracking and resume is built on top of it.
  */
-import {connect, type JsonRpcConnection} from '../jsonrpc/index.js'
+import {connect, type JsonRpcConnection, type TlsContextSource} from '../jsonrpc/index.js'
 
 /** An operation result that is an error object (RFC 7047 §4.1.3). */
 export interface OpError {
@@ -33,9 +33,9 @@ export function firstError(results: unknown[]): OpError | null {
 export class OvsdbClient {
   private constructor(readonly conn: JsonRpcConnection) {}
 
-  /** Connects to the first reachable of a comma-separated list of active remotes. */
-  static async connect(remote: string, timeoutMs: number): Promise<OvsdbClient> {
-    return new OvsdbClient(await connect(remote, {timeoutMs}))
+  /** Connects to the first reachable of a comma-separated list of active remotes (ssl: ones with `tls`). */
+  static async connect(remote: string, timeoutMs: number, tls?: TlsContextSource): Promise<OvsdbClient> {
+    return new OvsdbClient(await connect(remote, {timeoutMs, tls}))
   }
 
   /** Databases the server offers. */

@@ -101,6 +101,11 @@ export class JsonRpcConnection {
     return this.closedReason
   }
 
+  /** Bytes received for a message not yet complete (at most messageBytesMax). */
+  get bufferedBytes(): number {
+    return this.splitter.bufferedBytes
+  }
+
   /** Bytes queued for the peer: in our batch plus in the socket's buffer. */
   get backlogBytes(): number {
     let queued = 0
@@ -196,19 +201,24 @@ export class JsonRpcConnection {
     this.lastReceiveMs = Date.now()
     this.probeSent = false
     let values: unknown[]
+    let framing: FramingError | null = null
     try {
       values = this.splitter.push(chunk)
     } catch (err) {
       if (!(err instanceof FramingError)) throw err
-      this.respondError(null, {error: 'syntax error', details: err.message})
-      this.close(err.message)
-      return
+      // Messages complete before the broken one are answered first: a pipelining client keeps those replies.
+      framing = err
+      values = err.before
     }
     for (const value of values) {
       if (this.closedReason !== null) return
       this.counters.messagesIn++
       if (value instanceof JsonSyntaxError) this.invalid(value.message, null)
       else this.dispatch(value)
+    }
+    if (framing !== null && this.closedReason === null) {
+      this.respondError(null, {error: 'syntax error', details: framing.message})
+      this.close(framing.message)
     }
   }
 

@@ -6,6 +6,9 @@
 
 /** Why the stream could not be split; the connection must be closed because framing is lost. */
 export class FramingError extends Error {
+  /** The values the same chunk completed before framing was lost: still to be handled, in order. */
+  before: unknown[] = []
+
   constructor(message: string) {
     super(message)
     this.name = 'FramingError'
@@ -69,6 +72,16 @@ export class JsonSplitter {
    */
   push(chunk: Buffer): unknown[] {
     const values: unknown[] = []
+    try {
+      this.scan(chunk, values)
+    } catch (err) {
+      if (err instanceof FramingError) err.before = values
+      throw err
+    }
+    return values
+  }
+
+  private scan(chunk: Buffer, values: unknown[]): void {
     let start = 0
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i]
@@ -105,7 +118,6 @@ export class JsonSplitter {
       }
     }
     if (this.started && start < chunk.length) this.hold(chunk.subarray(start))
-    return values
   }
 
   private hold(part: Buffer): void {

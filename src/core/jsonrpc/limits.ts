@@ -10,6 +10,11 @@ export interface ConnectionLimits {
   probeIntervalMs: number
   /** Requests this side sent that may await a reply at once. */
   outstandingRequestsMax: number
+  /**
+   * Requests from the peer this side has not answered yet (transactions waiting in "wait" or for the log,
+   * condition changes); one more is answered at once with "resources exhausted" (RFC 7047 §4.1.3).
+   */
+  pendingRequestsMax: number
 }
 
 /**
@@ -23,4 +28,5 @@ export const defaultConnectionLimits: ConnectionLimits = {
   backlogBytesMax: 512 * 1024 * 1024,
   probeIntervalMs: 5000,
   outstandingRequestsMax: 65536,
+  pendingRequestsMax: 1024,
 }

@@ -40,6 +40,11 @@ function writable(x: ExecContext, op: string): void {
   }
 }
 
+/** Refuses a write the client's role does not allow (ovsdb-server's RBAC checks, run before the write). */
+function permitted(denied: string | null | undefined): void {
+  if (denied !== null && denied !== undefined) throw new OvsdbError('permission error', denied);
+}
+
 function execInsert(x: ExecContext, p: OpParser): Record<string, unknown> {
   const table = p.table(x.view.db.schema.tables);
   const uuidName = p.member('uuid-name', 'id', true) as string | undefined;
@@ -65,16 +70,18 @@ function execInsert(x: ExecContext, p: OpParser): Record<string, unknown> {
   uuid ??= x.env.newUuid();
   const version = x.env.newUuid();
   const columns = table!.newColumns();
-  const row = rowJson as Record<string, unknown>;
-  for (const name of Object.keys(row)) {
+  const given = rowJson as Record<string, unknown>;
+  for (const name of Object.keys(given)) {
     const column = table!.column(name);
-    if (!column) throw syntaxError(row, `No column ${name} in table ${table!.name}.`, 'unknown column');
-    columns[name] = datumFromJSON(column.type, row[name], x.symtab);
+    if (!column) throw syntaxError(given, `No column ${name} in table ${table!.name}.`, 'unknown column');
+    columns[name] = datumFromJSON(column.type, given[name], x.symtab);
   }
   // ovsdb-server checks every single-valued column, since defaults may violate constraints. Given
   // values passed the same checks while parsed, so only such defaults can fail (in schema order).
   for (const c of tablePlan(table!).badDefaults) checkDatumAtoms(c.type, columns[c.name]!);
-  x.view.insert(table!.name, makeRow(uuid, version, columns));
+  const row = makeRow(uuid, version, columns);
+  permitted(x.env.authorize?.insert(table!.name, row));
+  x.view.insert(table!.name, row);
   return { uuid: ['uuid', uuid] };
 }
 
@@ -103,6 +110,7 @@ function execUpdate(x: ExecContext, p: OpParser): Record<string, unknown> {
   }
   const cond = compileCondition(table!, where, x.symtab);
   const rows = x.view.query(table!.name, cond);
+  permitted(x.env.authorize?.update(table!.name, [...given.keys()].map((c) => c.name), rows, false));
   for (const row of rows) {
     let changed = false;
     const columns = { ...row.columns };
@@ -126,6 +134,7 @@ function execMutate(x: ExecContext, p: OpParser): Record<string, unknown> {
   const mutations = compileMutations(table!, mutationsJson, x.symtab);
   const cond = compileCondition(table!, where, x.symtab);
   const rows = x.view.query(table!.name, cond);
+  permitted(x.env.authorize?.update(table!.name, mutations.map((m) => m.column.name), rows, true));
   for (const row of rows) {
     const columns = { ...row.columns };
     for (const m of mutations) columns[m.column.name] = applyMutation(m, columns[m.column.name]!);
@@ -141,6 +150,7 @@ function execDelete(x: ExecContext, p: OpParser): Record<string, unknown> {
   writable(x, 'delete');
   const cond = compileCondition(table!, where, x.symtab);
   const rows = x.view.query(table!.name, cond);
+  permitted(x.env.authorize?.delete(table!.name, rows));
   for (const row of rows) x.view.delete(table!.name, row.uuid);
   return { count: rows.length };
 }

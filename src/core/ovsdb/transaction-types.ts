@@ -18,6 +18,21 @@ export interface TxnEnv {
   hasLock?(name: string): boolean;
   /** Current time in ms (unused by the engine itself; passed through for callers). */
   now?: number;
+  /** Write permissions of this client (RBAC); absent, every write is allowed. */
+  authorize?: WriteAuthorizer;
+}
+
+/**
+ * Decides whether a client may write, as ovsdb-server's RBAC does (ovsdb-server(1) "Role-Based Access
+ * Control"). Each check returns null to allow, or the details of the "permission error" that refuses.
+ */
+export interface WriteAuthorizer {
+  /** May `row` be inserted into `table`? */
+  insert(table: string, row: Row): string | null;
+  /** May `columns` of `rows` be changed by an "update" (or, with `mutate`, a "mutate")? */
+  update(table: string, columns: readonly string[], rows: readonly Row[], mutate: boolean): string | null;
+  /** May `rows` be deleted? */
+  delete(table: string, rows: readonly Row[]): string | null;
 }
 
 /** The outcome of executeTransaction. */

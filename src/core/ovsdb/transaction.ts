@@ -11,7 +11,7 @@ import { OpParser } from './op-parser.js';
 import type { Changes, TxnEnv, TxnOutcome } from './transaction-types.js';
 import { TxnView } from './txn-view.js';
 
-export type { Changes, RowChange, TxnEnv, TxnOutcome } from './transaction-types.js';
+export type { Changes, RowChange, TxnEnv, TxnOutcome, WriteAuthorizer } from './transaction-types.js';
 
 /** Options of executeTransaction. */
 export interface TxnOptions {

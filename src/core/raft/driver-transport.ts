@@ -1,5 +1,5 @@
 /**
- * Raft messages between servers as JSON-RPC notifications over the cluster addresses (`tcp:IP:PORT` or
+ * Raft messages between servers as JSON-RPC notifications over the cluster addresses (`tcp:IP:PORT`, `ssl:IP:PORT` or
  * `unix:PATH`, as ovsdb-tool create-cluster/join-cluster take them). Each server listens on its own address and
  * dials the others; a message goes out on the connection to its receiver's address, or on the connection the
  * receiver opened to us (a joining server is known by id before its address is). Lost connections are dialled
@@ -14,6 +14,7 @@ import {
   type Listener,
   listen,
   parseRemote,
+  type TlsContextSource,
 } from '../jsonrpc/index.js'
 import {entryJson} from './log.js'
 import type {Message, ServerId} from './types.js'
@@ -56,6 +57,8 @@ export interface TransportOptions {
   onRequest?(method: string, params: unknown[]): Promise<unknown>
   /** The connection to or from `peer` (an id, or an address for a peer known only so) closed. */
   onPeerDown(peer: string): void
+  /** TLS for ssl: cluster addresses; both members authenticate each other by their CA. */
+  readonly tls?: TlsContextSource
 }
 
 interface Outgoing {
@@ -73,8 +76,8 @@ interface Outgoing {
 export function passiveOf(address: string): string {
   const r = parseRemote(address)
   if (r.kind === 'unix') return `punix:${r.path}`
-  if (r.kind !== 'tcp') throw new Error(`Invalid cluster address "${address}": give an active form (tcp:IP:PORT or unix:PATH)`)
-  return `ptcp:${r.port}:${r.host.includes(':') ? `[${r.host}]` : r.host}`
+  if (r.kind !== 'tcp' && r.kind !== 'ssl') throw new Error(`Invalid cluster address "${address}": give an active form (tcp:IP:PORT, ssl:IP:PORT or unix:PATH)`)
+  return `p${r.kind}:${r.port}:${r.host.includes(':') ? `[${r.host}]` : r.host}`
 }
 
 function toWire(msg: Message): Record<string, unknown> {
@@ -139,7 +142,7 @@ export class RaftTransport {
           }
         }
       })
-    })
+    }, {tls: this.o.tls, onRefused: (peer, reason) => this.o.log('WARN', `refused cluster connection from ${peer}: ${reason}`)})
   }
 
   private answer(conn: JsonRpcConnection, method: string, params: unknown, id: unknown): void {
@@ -214,7 +217,7 @@ export class RaftTransport {
 
   private dial(address: string, out: Outgoing): void {
     out.connecting = true
-    connectSocket(parseRemote(address), peerConnectTimeoutMs).then(
+    connectSocket(parseRemote(address), peerConnectTimeoutMs, {tls: this.o.tls}).then(
       (socket) => {
         out.connecting = false
         if (this.closed) {
@@ -238,7 +241,8 @@ export class RaftTransport {
           this.o.onPeerDown(out.peerId ?? address)
         })
       },
-      () => {
+      (err: Error) => {
+        if (err.name === 'TlsError' && out.backoffMs === peerReconnectMs.min) this.o.log('WARN', err.message)
         out.connecting = false
         out.queued = []
         out.nextAttemptMs = Date.now() + out.backoffMs

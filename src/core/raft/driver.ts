@@ -60,6 +60,8 @@ export interface RaftDriverOptions {
   readonly onRequest?: (method: string, params: unknown[]) => Promise<unknown>
   /** A chunk of a snapshot from the leader arrived: bytes received so far, and the snapshot's size. */
   readonly onSnapshotProgress?: (receivedBytes: number, totalBytes: number) => void
+  /** TLS for ssl: cluster addresses. */
+  readonly tls?: import('../jsonrpc/index.js').TlsContextSource
   /** The process cannot go on (the disk refused a write): stop it. */
   readonly fatal: (err: Error) => void
 }
@@ -123,6 +125,7 @@ export class RaftDriver {
       onMessage: (msg, env) => this.received(msg, env),
       onPeerDown: (peer) => this.peerDown(peer),
       onRequest: o.onRequest,
+      tls: o.tls,
     })
   }
 

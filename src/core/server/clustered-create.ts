@@ -18,7 +18,7 @@ export interface CreatedCluster {
   readonly serverId: string
 }
 
-/** Checks a cluster address (tcp:IP:PORT or unix:PATH) and returns it. */
+/** Checks a cluster address (tcp:IP:PORT, ssl:IP:PORT or unix:PATH) and returns it. */
 export function checkClusterAddress(address: string): string {
   passiveOf(address)
   return address

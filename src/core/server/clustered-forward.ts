@@ -8,6 +8,7 @@
  */
 import type {TxnEnv, TxnOutcome} from '../ovsdb/index.js'
 import type {ClusteredDb} from './clustered.js'
+import {type ClientIdentity, rbacApplies, rbacAuthorizer} from './rbac.js'
 import {newUuid} from './uuid.js'
 
 /** How long a write waits for a leader (and for the leader's answer) before it fails. */
@@ -85,11 +86,14 @@ export class Forwarder {
   /** Leader side of a forwarded transaction. */
   answer(method: string, params: unknown[]): Promise<unknown> {
     if (method !== 'transact') return Promise.reject(new Error(`unknown method "${method}"`))
-    const [name, ops, locks] = params as [string, unknown[], string[]]
+    const [name, ops, locks, client] = params as [string, unknown[], string[], ClientIdentity | undefined]
     const hosted = this.c.hosted
     if (this.c.left) return Promise.reject(new Error(`server ${this.c.driver.id} left the cluster`))
     if (hosted === null || name !== this.c.name) return Promise.reject(new Error(`unknown database "${name}"`))
     const env: TxnEnv = {newUuid, hasLock: (lock: string) => Array.isArray(locks) && locks.includes(lock)}
+    // The client's role travels with its write: the leader checks RBAC against the committed permissions.
+    const identity = client !== undefined && typeof client.role === 'string' ? {role: client.role, id: typeof client.id === 'string' ? client.id : null} : null
+    if (identity !== null && rbacApplies(hosted.db, identity)) env.authorize = rbacAuthorizer(hosted.db, identity)
     return new Promise((resolve) => {
       hosted.transact(ops, env, {}, (outcome) => {
         if (outcome.kind !== 'blocked') resolve({results: outcome.results, index: this.c.appliedIndex} satisfies ForwardReply)
@@ -129,7 +133,9 @@ export class Forwarder {
   private forward(d: Deferred, address: string): void {
     d.forwarding = true
     const timeoutMs = Math.max(1, d.deadlineMs - Date.now())
-    this.c.driver.request(address, 'transact', [this.c.name, d.ops, d.locks], timeoutMs).then(
+    const client = (d.env as TxnEnv & {client?: ClientIdentity}).client
+    const params = client === undefined || client.role === '' ? [this.c.name, d.ops, d.locks] : [this.c.name, d.ops, d.locks, {role: client.role, id: client.id}]
+    this.c.driver.request(address, 'transact', params, timeoutMs).then(
       (raw) => {
         const r = raw as ForwardReply
         this.whenApplied(r.index, () => this.finish(d, {kind: 'committed', results: r.results, changes: null, durable: false}))

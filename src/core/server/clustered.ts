@@ -10,6 +10,7 @@
  * and every transaction not yet acknowledged is answered with a "cluster error": the log is the truth.
  */
 import {applyLogRecord, type Changes, changesToLogRecord, Database, DatabaseSchema, snapshotRecord} from '../ovsdb/index.js'
+import type {TlsContextSource} from '../jsonrpc/index.js'
 import {RaftDriver, type RaftApplication} from '../raft/driver.js'
 import type {Entry, PersistedState, Snapshot} from '../raft/index.js'
 import {type CompactionPolicy, defaultCompactionPolicy, shouldCompact} from '../storage/compaction-policy.js'
@@ -38,6 +39,8 @@ export interface ClusteredOptions {
   readonly log: (level: 'INFO' | 'WARN' | 'ERR', message: string) => void
   /** Bytes of a snapshot received from the leader so far, and its size (a joining or lagging server). */
   readonly onSnapshotProgress?: (receivedBytes: number, totalBytes: number) => void
+  /** TLS for ssl: cluster addresses. */
+  readonly tls?: TlsContextSource
 }
 
 /** One clustered database served by this process. */
@@ -101,6 +104,7 @@ export class ClusteredDb implements CommitLog, RaftApplication {
       },
       onRequest: (method, params) => (method === clusterInfoMethod ? this.clusterInfo() : this.forwarder.answer(method, params)),
       onSnapshotProgress: o.onSnapshotProgress,
+      tls: o.tls,
     })
   }
 

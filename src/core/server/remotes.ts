@@ -5,14 +5,22 @@
  * of strings, or of references to rows whose "target" column names the remote, like OVN's Connection table).
  */
 import type net from 'node:net'
-import {connectSocket, isPassive, type Listener, parseRemote} from '../jsonrpc/index.js'
+import {connectSocket, isPassive, type Listener, parseRemote, type TlsContextSource} from '../jsonrpc/index.js'
 import type {Row} from '../ovsdb/index.js'
+
+/** What a Connection row says about its clients (role for RBAC, read_only). */
+export interface RemoteClientOptions {
+  role?: string
+  readOnly?: boolean
+}
 
 /** What the remote manager needs from the server. */
 export interface RemoteHost {
-  listen(remote: string): Promise<Listener>
+  listen(remote: string, options?: RemoteClientOptions): Promise<Listener>
   /** Serves one connected stream (accepted or dialled) as a client session; resolves when it closes. */
-  serve(socket: net.Socket, name: string, inactivityProbeMs?: number): Promise<void>
+  serve(socket: net.Socket, name: string, inactivityProbeMs?: number, options?: RemoteClientOptions): Promise<void>
+  /** TLS for ssl: remotes dialled out. */
+  readonly tls?: TlsContextSource
   /** The rows of a table of a hosted database, or undefined when either does not exist. */
   rows(db: string, table: string): Iterable<Row> | undefined
   log(level: 'INFO' | 'WARN' | 'ERR', message: string): void
@@ -30,6 +38,9 @@ interface Active {
 interface Target {
   text: string
   inactivityProbeMs?: number
+  clients?: RemoteClientOptions
+  /** Named by a db: remote (so a failure to listen waits for the database to change). */
+  fromDatabase?: boolean
 }
 
 /** Keeps the served remotes equal to the configured ones. */
@@ -37,6 +48,8 @@ export class RemoteManager {
   private readonly listeners = new Map<string, Listener>()
   private readonly actives = new Map<string, Active>()
   private readonly configured: string[] = []
+  /** Per remote, the options its new sessions get (one object, updated in place as its row changes). */
+  private readonly clientOptions = new Map<string, RemoteClientOptions>()
 
   constructor(private readonly host: RemoteHost) {}
 
@@ -67,18 +80,25 @@ export class RemoteManager {
     for (const [text, listener] of this.listeners) {
       if (!wanted.has(text)) {
         this.listeners.delete(text)
+        this.clientOptions.delete(text)
         await listener.close()
       }
     }
     for (const [text, active] of this.actives) {
       if (!wanted.has(text)) {
         this.actives.delete(text)
+        this.clientOptions.delete(text)
         active.stopped = true
         active.socket?.destroy()
       }
     }
     for (const target of wanted.values()) {
+      const clients = this.clientOptions.get(target.text)
+      // A Connection row's role or read_only may change while its listener stays up: new sessions follow it.
+      if (clients !== undefined) Object.assign(clients, {role: '', readOnly: false}, target.clients)
       if (this.listeners.has(target.text) || this.actives.has(target.text)) continue
+      target.clients = {role: '', readOnly: false, ...target.clients}
+      this.clientOptions.set(target.text, target.clients)
       let remote
       try {
         remote = parseRemote(target.text)
@@ -86,8 +106,16 @@ export class RemoteManager {
         this.host.log('WARN', (err as Error).message)
         continue
       }
-      if (isPassive(remote)) this.listeners.set(target.text, await this.host.listen(target.text))
-      else this.dial(target)
+      if (!isPassive(remote)) this.dial(target)
+      else {
+        try {
+          this.listeners.set(target.text, await this.host.listen(target.text, target.clients))
+        } catch (err) {
+          // A remote the database names may wait for the rest of its configuration (the SSL row, a free port).
+          if (!target.fromDatabase) throw err
+          this.host.log('WARN', `${(err as Error).message}; trying again when the database changes`)
+        }
+      }
     }
   }
 
@@ -117,7 +145,7 @@ export class RemoteManager {
       }
       for (const key of cell.keys) {
         if (typeof key !== 'string') continue
-        out.push(this.targetOf(db, key))
+        out.push({...this.targetOf(db, key), fromDatabase: true})
       }
     }
     return out
@@ -131,7 +159,10 @@ export class RemoteManager {
         if (row.uuid !== value) continue
         const target = row.columns.target?.keys[0]
         const probe = row.columns.inactivity_probe?.keys[0]
-        return {text: String(target), inactivityProbeMs: typeof probe === 'number' ? probe : undefined}
+        const role = row.columns.role?.keys[0]
+        const readOnly = row.columns.read_only?.keys[0] === true
+        const clients = {role: typeof role === 'string' ? role : '', readOnly}
+        return {text: String(target), inactivityProbeMs: typeof probe === 'number' ? probe : undefined, clients}
       }
     }
     return {text: value}
@@ -145,11 +176,11 @@ export class RemoteManager {
     const attempt = async () => {
       if (active.stopped) return
       try {
-        const socket = await connectSocket(remote, backoff)
+        const socket = await connectSocket(remote, backoff, {tls: this.host.tls})
         active.socket = socket
         backoff = reconnectBackoffMs.min
         this.host.log('INFO', `${target.text}: connected`)
-        await this.host.serve(socket, target.text, target.inactivityProbeMs)
+        await this.host.serve(socket, target.text, target.inactivityProbeMs, target.clients)
         this.host.log('INFO', `${target.text}: connection closed`)
       } catch (err) {
         this.host.log('WARN', `${target.text}: ${(err as Error).message}; retrying in ${backoff} ms`)

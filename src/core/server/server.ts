@@ -4,7 +4,8 @@
  */
 import {newUuid} from './uuid.js'
 import type net from 'node:net'
-import {JsonRpcConnection, type ConnectionLimits, type Listener, listen, parseRemote} from '../jsonrpc/index.js'
+import {JsonRpcConnection, type ConnectionLimits, type Listener, listen, parseRemote, peerCommonName, type TlsContextSource} from '../jsonrpc/index.js'
+import {TLSSocket} from 'node:tls'
 import {Database, DatabaseSchema, type Row} from '../ovsdb/index.js'
 import {convertDatabase} from './convert.js'
 import {HostedDb, type HostedDbLimits} from './hosted-db.js'
@@ -58,6 +59,20 @@ export interface ServerOptions {
   log?: (level: LogLevel, message: string) => void
   /** 16 secret bytes from which each database's digest salt is derived (monitor_cond_digest); random if absent. */
   digestKey?: Uint8Array
+  /** TLS for pssl:/ssl: remotes (ssl-config.ts); without it they are refused. */
+  tls?: TlsContextSource
+  /** Clients served at once; one more is disconnected at once (default connectionsMaxDefault). */
+  connectionsMax?: number
+}
+
+/** Clients served at once by default: far above a data centre's hypervisors, far below the fd limit's reach. */
+export const connectionsMaxDefault = 10_000
+
+/** How a remote's clients are treated (OVN's Connection row: role, read_only). */
+export interface ServeOptions {
+  /** RBAC role of the clients (ovsdb-server(1) "Role-Based Access Control"); empty or absent: no RBAC. */
+  role?: string
+  readOnly?: boolean
 }
 
 /** Default bounds of a hosted database: history kept for monitor_cond_since. */
@@ -82,6 +97,7 @@ export class OvsdbServer {
   readonly dbLimits: HostedDbLimits
   private readonly dbs = new Map<string, HostedDb>()
   readonly remotes = new RemoteManager(this)
+  readonly tls: TlsContextSource | undefined
   private nextSessionNumber = 0
   private readonly serverDb: HostedDb
   private readonly readOnlyDbs = new Set<string>()
@@ -92,6 +108,7 @@ export class OvsdbServer {
 
   constructor(readonly options: ServerOptions = {}) {
     this.logFn = options.log ?? (() => {})
+    this.tls = options.tls
     this.dbLimits = {...defaultHostedDbLimits, ...options.dbLimits}
     const schema = DatabaseSchema.fromJSON(serverSchemaJSON)
     this.serverDb = new HostedDb('_Server', new Database(schema), null, this.dbLimits)
@@ -182,24 +199,34 @@ export class OvsdbServer {
   }
 
   /** Listens on a passive remote for the RemoteManager, which owns and closes the listener. */
-  async listen(remoteText: string): Promise<Listener> {
+  async listen(remoteText: string, serveOptions: ServeOptions = {}): Promise<Listener> {
     const remote = parseRemote(remoteText)
+    const prefix = remote.kind === 'pssl' ? 'ssl' : 'tcp'
+    const onRefused = (peer: string, reason: string) => this.log('WARN', `${remoteText}: refused ${peer}: ${reason}`)
     const listener = await listen(remote, (socket) => {
-      const name = remote.kind === 'punix' ? `unix#${this.nextSessionNumber}` : `tcp:${socket.remoteAddress}:${socket.remotePort}`
+      const name = remote.kind === 'punix' ? `unix#${this.nextSessionNumber}` : `${prefix}:${socket.remoteAddress}:${socket.remotePort}`
       // ovsdb-server does not probe unix-socket clients by default; TCP clients get the 5 s probe.
-      void this.serve(socket, name, remote.kind === 'punix' ? 0 : undefined)
-    })
+      void this.serve(socket, name, remote.kind === 'punix' ? 0 : undefined, serveOptions)
+    }, {tls: this.tls, onRefused})
     this.log('INFO', `listening on ${remoteText}${listener.port !== null ? ` (port ${listener.port})` : ''}`)
     return listener
   }
 
   /** Serves one connected stream as a client session; resolves when it closes. */
-  serve(socket: net.Socket, name: string, inactivityProbeMs?: number): Promise<void> {
+  serve(socket: net.Socket, name: string, inactivityProbeMs?: number, serveOptions: ServeOptions = {}): Promise<void> {
     this.nextSessionNumber++
+    const connectionsMax = this.options.connectionsMax ?? connectionsMaxDefault
+    if (this.sessions.size >= connectionsMax) {
+      this.log('WARN', `${name}: disconnected: ${this.sessions.size} clients already connected (connectionsMax=${connectionsMax})`)
+      socket.destroy()
+      return Promise.resolve()
+    }
     const limits = {...this.options.limits}
     if (inactivityProbeMs !== undefined) limits.probeIntervalMs = inactivityProbeMs
     const conn = new JsonRpcConnection(socket, name, limits)
-    this.sessions.add(new Session(this, conn))
+    // The client id RBAC compares with is the common name of its certificate (none without TLS).
+    const id = socket instanceof TLSSocket ? peerCommonName(socket) : null
+    this.sessions.add(new Session(this, conn, {role: serveOptions.role ?? '', id, readOnly: serveOptions.readOnly ?? false}))
     return new Promise((resolve) => conn.onClose((reason) => {
       if (reason !== 'connection closed by peer') this.log('INFO', `${name}: ${reason}`)
       resolve()

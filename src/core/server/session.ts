@@ -13,6 +13,14 @@ import {newUuid} from './uuid.js'
 import {type MonitorVersion, parseMonitorRequests} from './monitor-request.js'
 import {netChanges} from './net-changes.js'
 import type {OvsdbServer} from './server.js'
+import {type ClientIdentity, rbacApplies, rbacAuthorizer} from './rbac.js'
+
+/** Who a session serves and how its remote treats it (OVN's Connection row: role, read_only). */
+export interface SessionClient extends ClientIdentity {
+  readonly readOnly: boolean
+}
+
+const rootClient: SessionClient = {role: '', id: null, readOnly: false}
 
 type Params = unknown[]
 
@@ -26,6 +34,7 @@ export class Session implements RpcHandler, LockClient {
   constructor(
     readonly server: OvsdbServer,
     readonly conn: JsonRpcConnection,
+    readonly client: SessionClient = rootClient,
   ) {
     conn.setHandler(this)
     conn.onClose(() => this.cleanup())
@@ -43,6 +52,11 @@ export class Session implements RpcHandler, LockClient {
   }
 
   onRequest(method: string, params: unknown, id: unknown): void {
+    if (this.pendingRequests >= this.conn.limits.pendingRequestsMax) {
+      const details = `${this.pendingRequests} requests of this client are not answered yet (pendingRequestsMax=${this.conn.limits.pendingRequestsMax})`
+      this.conn.respondError(id, {error: 'resources exhausted', details})
+      return
+    }
     try {
       const result = this.dispatch(method, params as Params, id)
       if (result !== undefined) this.conn.respond(id, result)
@@ -133,8 +147,10 @@ export class Session implements RpcHandler, LockClient {
   private transact(params: Params, id: unknown): void {
     const hosted = this.database(params, 'transact')
     const key = JSON.stringify(id)
-    const env = {newUuid, hasLock: (name: string) => this.server.locks.holds(name, this)}
-    const readOnly = this.server.isReadOnly(hosted)
+    const authorize = rbacApplies(hosted.db, this.client) ? rbacAuthorizer(hosted.db, this.client) : undefined
+    // `client` goes with a write a follower forwards, so that the leader applies the same RBAC (clustered-forward.ts).
+    const env = {newUuid, hasLock: (name: string) => this.server.locks.holds(name, this), authorize, client: this.client}
+    const readOnly = this.server.isReadOnly(hosted) || this.client.readOnly
     let answered = false
     const reply = (outcome: TxnOutcome) => {
       answered = true
@@ -150,6 +166,14 @@ export class Session implements RpcHandler, LockClient {
   /** Transactions of this session not yet answered (for tests and memory/show). */
   get pendingTransactions(): number {
     return this.blocked.size
+  }
+
+  /** Condition changes and conversions of this session not yet answered. */
+  private deferredReplies = 0
+
+  /** Requests of this client not answered yet (bounded by pendingRequestsMax). */
+  get pendingRequests(): number {
+    return this.blocked.size + this.deferredReplies
   }
 
   private cancel(requestId: unknown): void {
@@ -194,7 +218,9 @@ export class Session implements RpcHandler, LockClient {
     if (monitor.version === 1) throw syntaxError('monitor_cond_change is not supported on a "monitor" session', oldId)
     const hosted = this.server.database(monitor.dbName)!
     // The change applies once every earlier commit has been told, so no update is lost or doubled.
+    this.deferredReplies++
     hosted.settled().then(() => {
+      this.deferredReplies--
       if (this.conn.closed) return
       try {
         const updates = monitor.changeConditions(hosted.db, requests)
@@ -214,12 +240,19 @@ export class Session implements RpcHandler, LockClient {
   private convert(params: Params, id: unknown): void {
     const hosted = this.database(params, 'convert')
     if (this.server.isReadOnly(hosted)) throw new MethodError('not allowed', `cannot convert read-only database ${hosted.name}`)
+    if (rbacApplies(hosted.db, this.client)) {
+      const who = `client "${this.client.id ?? '(null)'}" role "${this.client.role}"`
+      throw new MethodError('permission error', `RBAC rules for ${who} prohibit "convert" of database ${hosted.name} (only the root role may convert databases)`)
+    }
+    this.deferredReplies++
     hosted.settled().then(async () => {
       try {
         await this.server.convert(hosted, params[1])
         this.conn.respond(id, {})
       } catch (err) {
         this.fail(id, err)
+      } finally {
+        this.deferredReplies--
       }
     })
   }
