@@ -50,6 +50,8 @@ export interface LinkHandlers {
   update(updates: unknown, txnId: string): void
   /** The state changed (connected, lost, error). */
   stateChanged(): void
+  /** Requests the owner has in flight on the connection (a connection being left is closed once they are answered). */
+  inFlight?(): number
 }
 
 /** The source cannot be followed as it is: the link stays in "error" and retries with back-off. */
@@ -232,7 +234,7 @@ export class SourceLink {
         else this.update3(params)
       } else if (method === 'update2' && params[0] === 'server') {
         this.serverUpdate(params[1])
-        if (this.connectedRemote !== null) this.checkMember(this.connectedRemote)
+        if (this.connectedRemote !== null) this.leaveIfWrongMember(gen, this.connectedRemote)
       } else if (method === 'monitor_canceled' && params[0] === 'db') {
         throw new LinkError(`the source canceled the monitor of "${this.dbName}" (its schema was converted): following it again`)
       }
@@ -265,6 +267,28 @@ export class SourceLink {
     if (row.model !== 'clustered') return
     if (row.connected === false) throw new WrongMemberError(`"${remote}" is not connected to its cluster`)
     if (this.opts.leaderOnly && row.leader === false) throw new WrongMemberError(`"${remote}" is not the cluster leader`)
+  }
+
+  /**
+   * The member stopped leading (or lost its cluster): send nothing new on this connection, let the answers to what
+   * was sent arrive (with their updates), then go and find the leader; at most sourceTimeoutMs.
+   */
+  private leaveIfWrongMember(gen: number, remote: string): void {
+    try {
+      this.checkMember(remote)
+      return
+    } catch (err) {
+      if (this.state !== 'replicating') return
+      this.setState('connecting', (err as Error).message)
+      const deadline = Date.now() + this.opts.limits.sourceTimeoutMs
+      const poll = setInterval(() => {
+        if (gen !== this.generation) return clearInterval(poll)
+        if ((this.handlers.inFlight?.() ?? 0) > 0 && Date.now() < deadline) return
+        clearInterval(poll)
+        this.failed(gen, err as Error)
+      }, 20)
+      poll.unref()
+    }
   }
 
   private armProbe(conn: JsonRpcConnection): void {

@@ -86,6 +86,7 @@ export class RelayDb {
   private schemaText = ''
   private readonly forwarded = new Set<Forwarded>()
   private timer: NodeJS.Timeout | null = null
+  private downTimer: NodeJS.Timeout | null = null
 
   constructor(
     private readonly server: OvsdbServer,
@@ -101,6 +102,7 @@ export class RelayDb {
         snapshot: (updates, txnId) => this.apply(snapshotToChanges(this.db(), this.db().schema.tables.keys(), updates, newUuid), txnId),
         update: (updates, txnId) => this.apply(updatesToChanges(this.db(), updates, newUuid), txnId),
         stateChanged: () => this.stateChanged(),
+        inFlight: () => [...this.forwarded].filter((f) => f.sent && f.results === null).length,
       },
       {limits: opts.sourceLimits, leaderOnly: true, log: (level, m) => server.log(level, `relay ${m}`)},
     )
@@ -166,9 +168,26 @@ export class RelayDb {
     if (this.forwarded.size > 0) this.check()
   }
 
+  /**
+   * _Server's "connected" (ovsdb-server(5): "in contact with the relay source") turns false only once the link has
+   * been down for forwardTimeoutMs, when writes fail anyway: OVS clients give up on a server that says it is not
+   * connected, and a failover of the source (a new cluster leader, ~1 s) should cost them latency only.
+   */
   private stateChanged(): void {
-    if (this.hosted !== null) this.server.describe(this.name, {connected: this.link.state === 'replicating', leader: false}, this.hosted)
+    const up = this.link.state === 'replicating'
+    if (up || this.link.state === 'stopped') {
+      if (this.downTimer !== null) clearTimeout(this.downTimer)
+      this.downTimer = null
+      this.describe(up)
+    } else if (this.downTimer === null) {
+      this.downTimer = setTimeout(() => this.describe(false), this.opts.limits.forwardTimeoutMs)
+      this.downTimer.unref()
+    }
     if (this.link.connection !== null) this.check()
+  }
+
+  private describe(connected: boolean): void {
+    if (this.hosted !== null) this.server.describe(this.name, {connected, leader: false}, this.hosted)
   }
 
   /** HostedDb's router: reads run here; writes are forwarded. */
