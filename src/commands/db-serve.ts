@@ -15,7 +15,7 @@ import {isClusteredFile} from '../core/storage/raft-file.js' // [clustered]
 import {defaultRelayLimits, parseRelayArg, RelayDb} from '../core/server/relay.js' // [relay]
 import {registerRelayCommands} from '../core/server/relay-control.js' // [relay]
 import {defaultSourceLimits} from '../core/server/relay-source.js' // [relay]
-import {Replication, ReplicationError} from '../core/server/replication.js' // [relay]
+import {Replication} from '../core/server/replication.js' // [relay]
 
 /** `ovnctl db-serve`: an OVSDB server, as `ovsdb-server` is run. */
 export default class DbServe extends OvnctlCommand<typeof DbServe> {
@@ -92,6 +92,7 @@ what it replicated; --active starts it active.`
   async run(): Promise<void> {
     const files = (await this.parse(DbServe)).argv as string[]
     if (files.length === 0) throw usageError('Missing database FILE: name at least one database file to serve')
+    if (this.flags.active && this.flags['sync-from'] === undefined) throw usageError('--active needs --sync-from=SERVER: the server it would follow as a backup') // [relay]
     const daemon = await this.startDaemon()
     const log = daemon.logger.module('db_serve')
     const server = new OvsdbServer({
@@ -171,7 +172,6 @@ what it replicated; --active starts it active.`
     try {
       if (this.flags['sync-exclude-tables'] !== undefined) replication.setExcluded(this.flags['sync-exclude-tables'])
       if (this.flags['sync-from'] !== undefined) replication.setActive(this.flags['sync-from'])
-      else if (this.flags.active) throw new ReplicationError('--active needs --sync-from=SERVER: the server it would follow as a backup')
       if (this.flags['sync-from'] !== undefined && !this.flags.active) replication.becomeBackup()
     } catch (err) {
       throw usageError((err as Error).message)

@@ -125,7 +125,7 @@ export class Replication {
       name,
       {
         schema: (json) => {
-          if (schemaText(json) !== JSON.stringify(hosted.schema.toJSON())) {
+          if (schemaText(json) !== schemaText(hosted.schema.toJSON())) {
             throw new LinkError(`the active server's schema of "${name}" (version ${String(json.version)}) differs from this server's (version ${hosted.schema.version}): not replicating it`)
           }
           followed = [...hosted.schema.tables.keys()].filter((t) => !this.excluded.includes(`${name}:${t}`))
@@ -191,11 +191,17 @@ export class Replication {
   }
 }
 
-/** A schema as this server prints it, to compare the active server's with ours whatever the key order. */
-function schemaText(json: Record<string, unknown>): string {
+/** A schema as canonical text, to compare the active server's with ours whatever the order of tables and columns. */
+function schemaText(json: unknown): string {
   try {
-    return JSON.stringify(DatabaseSchema.fromJSON(json).toJSON())
+    return JSON.stringify(sortedKeys(DatabaseSchema.fromJSON(json).toJSON()))
   } catch (err) {
     throw new LinkError(`the active server's schema cannot be read: ${(err as Error).message}`)
   }
+}
+
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys)
+  if (typeof value !== 'object' || value === null) return value
+  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]))
 }
