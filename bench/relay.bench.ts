@@ -7,7 +7,7 @@
  * (/proc/PID/stat utime + stime). Clients are plain JSON-RPC connections in this process, monitoring Address_Set
  * with monitor_cond, the same code for every setup.
  *
- * Knobs: BENCH_ROUNDS (3), BENCH_CLIENTS (1000), BENCH_COMMITS (40 per setup and round), OVN_SB_SCHEMA.
+ * Knobs: BENCH_ROUNDS (3), BENCH_CLIENTS (1000), BENCH_COMMITS (100 per setup and round), OVN_SB_SCHEMA.
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -21,7 +21,7 @@ import {median, quantile} from './lib/stats.js'
 const sbSchema = process.env.OVN_SB_SCHEMA ?? '/usr/share/ovn/ovn-sb.ovsschema'
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
 const clientsMax = Number(process.env.BENCH_CLIENTS ?? 1000)
-const commits = Number(process.env.BENCH_COMMITS ?? 40)
+const commits = Number(process.env.BENCH_COMMITS ?? 100)
 const relayCount = 4
 const db = 'OVN_Southbound'
 /** A commit that has not reached every client after this long stops the benchmark. */

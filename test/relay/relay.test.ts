@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import path from 'node:path'
-import {connect} from '../../src/core/jsonrpc/index.js'
+import {connect, JsonRpcConnection, listen, parseRemote} from '../../src/core/jsonrpc/index.js'
 import {defaultRelayLimits, RelayDb} from '../../src/core/server/relay.js'
 import {defaultSourceLimits} from '../../src/core/server/relay-source.js'
 import {OvsdbServer} from '../../src/core/server/server.js'
@@ -21,10 +21,11 @@ class Relay {
     readonly sock: string,
     source: string,
     limits: Partial<typeof defaultRelayLimits> = {},
+    sourceLimits: Partial<typeof defaultSourceLimits> = {},
   ) {
     this.relay = new RelayDb(this.server, 'Test', source, {
       limits: {...defaultRelayLimits, ...limits},
-      sourceLimits: {...defaultSourceLimits, reconnectMsMax: 200},
+      sourceLimits: {...defaultSourceLimits, reconnectMsMax: 200, ...sourceLimits},
     })
   }
 
@@ -171,6 +172,33 @@ describe('relay whose source is gone (in process)', () => {
       assert.match(String(st.lastError), /no such socket file|connection refused|lost/)
     } finally {
       await relay.stop()
+    }
+  })
+})
+
+describe('relay whose source stops answering (in process)', () => {
+  it('shows the lag growing, then drops the source after sourceTimeoutMs and says why', async () => {
+    const dir = await new Harness().start()
+    const sock = path.join(dir.dir, 'hung.sock')
+    // A source that serves the database, then never answers again (a hung or overloaded server).
+    const hung = await listen(parseRemote(`punix:${sock}`), (socket) => {
+      const conn = new JsonRpcConnection(socket, 'hung', {probeIntervalMs: 0})
+      conn.setHandler({
+        onRequest: (method, _params, id) => {
+          if (method === 'list_dbs') conn.respond(id, ['Test'])
+          else if (method === 'get_schema') conn.respond(id, testSchemaJSON)
+          else if (method === 'monitor_cond_since') conn.respond(id, [false, zero, {}])
+        },
+      })
+    })
+    const relay = await new Relay(path.join(dir.dir, 'relay.sock'), `unix:${sock}`, {}, {probeIntervalMs: 50, sourceTimeoutMs: 400}).start()
+    try {
+      await until('a lag of 200 ms', () => (relay.relay.status(Date.now()).lagMs ?? 0) >= 200)
+      await until('the link to drop', () => /no answer to a probe within 400 ms \(sourceTimeoutMs\)/.test(String(relay.relay.link.lastError)))
+    } finally {
+      await relay.stop()
+      await hung.close()
+      await dir.stop()
     }
   })
 })
