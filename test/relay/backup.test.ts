@@ -68,6 +68,8 @@ describe('active-backup replication with db-serve --sync-from', function () {
     const status = await appctl(backup.ctl, ['ovsdb-server/sync-status'])
     assert.equal(status, await appctl(theirs.ctl, ['ovsdb-server/sync-status']))
     assert.equal(status, `state: backup\nreplicating: unix:${active.sock}\ndatabase: ${sb}\nexclude: ${exclude}\n`)
+    const viaOvnctl = await ovnctl(['appctl', `--target=${backup.ctl}`, 'ovsdb-server/sync-status'])
+    assert.equal(viaOvnctl.stdout, status, viaOvnctl.stderr)
     assert.equal(await appctl(backup.ctl, ['ovsdb-server/get-active-ovsdb-server']), `unix:${active.sock}\n`)
     assert.equal(await appctl(backup.ctl, ['ovsdb-server/get-sync-exclude-tables']), `${exclude}\n`)
     const [st] = await relayStatus(backup.ctl)
