@@ -141,6 +141,7 @@ what it replicated; --active starts it active.`
       log.warn(`${file}: dropped ${opened.dropped.bytes} bytes at offset ${opened.dropped.offset} (${opened.dropped.reason}); kept ${opened.records} records`)
     }
     const name = opened.db.schema.name
+    if (this.relays.has(name)) throw usageError(`Cannot serve "${file}": database "${name}" is already served as a relay`) // [relay]
     let hosted: HostedDb | null = null
     const commitLog = new FileCommitLog(opened.file, () => hosted!.db, (level, m) => (level === 'WARN' ? log.warn(m) : log.info(m)))
     commitLog.autoCompact = !this.flags['no-compact']
