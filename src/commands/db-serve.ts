@@ -15,6 +15,10 @@ import {FileCommitLog, openDatabaseFile} from '../core/server/standalone.js'
 import {registerClusterCommands} from '../core/server/cluster-control.js' // [clustered]
 import {type ClusteredDb, serveClusteredFile} from '../core/server/clustered.js' // [clustered]
 import {isClusteredFile} from '../core/storage/raft-file.js' // [clustered]
+import {defaultRelayLimits, parseRelayArg, RelayDb} from '../core/server/relay.js' // [relay]
+import {registerRelayCommands} from '../core/server/relay-control.js' // [relay]
+import {defaultSourceLimits} from '../core/server/relay-source.js' // [relay]
+import {Replication} from '../core/server/replication.js' // [relay]
 
 /** `ovnctl db-serve`: an OVSDB server, as `ovsdb-server` is run. */
 export default class DbServe extends OvnctlCommand<typeof DbServe> {
@@ -40,17 +44,30 @@ up are kept.
 
 Limits on what one client may send (a client over a limit gets an error or is disconnected; the others carry on): \
 a message of at most 256 MiB and nesting 1000 deep, 1024 requests not yet answered, 512 MiB queued for it; at \
-most 10000 clients at once.`
+most 10000 clients at once.
+
+A FILE of the form relay:DB:REMOTES serves database DB as a relay of the server(s) at REMOTES (a comma-separated \
+list of unix: or tcp: remotes, e.g. every member of a cluster), as ovsdb-server(7) describes: the relay keeps an \
+in-memory replica through monitor_cond_since (a reconnect or failover resends only what changed), answers reads \
+and monitors itself, and forwards writes to the source (the leader of a cluster), answering once the change is in \
+its replica. Relays can be chained. "ovnctl relay-status" shows their source, state, lag and clients.
+
+--sync-from=SERVER makes the server a backup of the active server SERVER (active-backup replication): it \
+replicates every standalone database both serve, except --sync-exclude-tables, into its own files, and refuses \
+writes. "ovnctl db-promote" (or ovs-appctl ovsdb-server/disconnect-active-ovsdb-server) makes it active, keeping \
+what it replicated; --active starts it active.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --remote=punix:/var/run/ovn/ovnnb_db.sock --remote=ptcp:6641:127.0.0.1 ovnnb_db.db',
     '<%= config.bin %> <%= command.id %> --remote=db:OVN_Southbound,SB_Global,connections --detach --pidfile=sb.pid --log-file=sb.log ovnsb_db.db',
+    '<%= config.bin %> <%= command.id %> --remote=ptcp:16642 relay:OVN_Southbound:tcp:10.0.0.1:6642,tcp:10.0.0.2:6642,tcp:10.0.0.3:6642',
+    '<%= config.bin %> <%= command.id %> --remote=ptcp:6642 --sync-from=tcp:10.0.0.1:6642 --sync-exclude-tables=OVN_Southbound:Chassis_Private ovnsb_db.db',
   ]
 
   static override strict = false
 
   static override args = {
-    file: Args.string({description: 'A standalone database file to serve (one or more).', required: true}),
+    file: Args.string({description: 'A database file to serve, or relay:DB:REMOTES (one or more).', required: true}),
   }
 
   static override flags = {
@@ -78,15 +95,23 @@ most 10000 clients at once.`
     'no-compact': Flags.boolean({summary: 'Never compact the database files automatically (ovsdb-server/compact still works).'}),
     'read-only': Flags.boolean({summary: 'Refuse every write, as a backup server does.'}),
     ...sslFlags({dbForm: true}),
+    'sync-from': Flags.string({summary: 'Start as a backup of the active server SERVER (unix: or tcp:), replicating its databases.', helpValue: 'SERVER'}),
+    'sync-exclude-tables': Flags.string({summary: 'Tables a backup does not replicate.', helpValue: 'DB:TABLE[,DB:TABLE]...'}),
+    active: Flags.boolean({summary: 'With --sync-from: start in the active role, ready to become a backup on command.'}),
     ...daemonFlags,
   }
 
   /** [clustered] The clustered databases served, by name, for the cluster/* control commands. */
   private readonly clusters = new Map<string, ClusteredDb>()
+  /** [relay] The relay databases served, by name. */
+  private readonly relays = new Map<string, RelayDb>()
+  /** [relay] Source limits shared by relays and replication (set-active-ovsdb-server-probe-interval changes them). */
+  private readonly sourceLimits = {...defaultSourceLimits}
 
   async run(): Promise<void> {
     const files = (await this.parse(DbServe)).argv as string[]
     if (files.length === 0) throw usageError('Missing database FILE: name at least one database file to serve')
+    if (this.flags.active && this.flags['sync-from'] === undefined) throw usageError('--active needs --sync-from=SERVER: the server it would follow as a backup') // [relay]
     const daemon = await this.startDaemon()
     const log = daemon.logger.module('db_serve')
     let digestKey: Uint8Array | undefined
@@ -105,7 +130,12 @@ most 10000 clients at once.`
       tls,
     })
     this.onShutdown(() => server.close())
-    for (const file of files) await this.serveFile(server, file, log)
+    for (const file of files) {
+      const relay = relayArg(file) // [relay]
+      if (relay !== null) this.serveRelay(server, relay.db, relay.remotes, log)
+      else await this.serveFile(server, file, log)
+    }
+    const replication = this.startReplication(server) // [relay]
     try {
       await server.remotes.configure(this.flags.remote)
     } catch (err) {
@@ -114,6 +144,7 @@ most 10000 clients at once.`
     const control = new ControlServer()
     registerServerCommands(control, server, () => void this.shutdown.stop('SIGTERM'))
     registerClusterCommands(control, this.clusters) // [clustered]
+    registerRelayCommands(control, this.relays, replication, this.sourceLimits) // [relay]
     const ctlPath = this.flags.unixctl ?? path.join(runDirectory(), `ovnctl-db-serve.${process.pid}.ctl`)
     fs.mkdirSync(path.dirname(path.resolve(ctlPath)), {recursive: true})
     await control.listen(path.resolve(ctlPath))
@@ -151,6 +182,7 @@ most 10000 clients at once.`
       log.warn(`${file}: dropped ${opened.dropped.bytes} bytes at offset ${opened.dropped.offset} (${opened.dropped.reason}); kept ${opened.records} records`)
     }
     const name = opened.db.schema.name
+    if (this.relays.has(name)) throw usageError(`Cannot serve "${file}": database "${name}" is already served as a relay`) // [relay]
     let hosted: HostedDb | null = null
     const commitLog = new FileCommitLog(opened.file, () => hosted!.db, (level, m) => (level === 'WARN' ? log.warn(m) : log.info(m)))
     commitLog.autoCompact = !this.flags['no-compact']
@@ -162,6 +194,31 @@ most 10000 clients at once.`
     }
     if (this.flags['read-only']) server.setReadOnly(name, true)
     log.info(`${file}: serving database "${name}" (${opened.records} records replayed)`)
+  }
+
+  /** [relay] Serves database `db` as a relay of `remotes`; it appears to clients once the source sent its schema. */
+  private serveRelay(server: OvsdbServer, db: string, remotes: string, log: {info(m: string): void}): void {
+    if (this.relays.has(db) || server.database(db) !== undefined) throw usageError(`Cannot relay database "${db}": a database of that name is already served`)
+    const relay = new RelayDb(server, db, remotes, {limits: defaultRelayLimits, sourceLimits: this.sourceLimits})
+    this.relays.set(db, relay)
+    this.onShutdown(() => relay.stop())
+    relay.start()
+    log.info(`relaying database "${db}" from ${remotes}`)
+  }
+
+  /** [relay] Active-backup replication: a backup of --sync-from unless --active. */
+  private startReplication(server: OvsdbServer): Replication {
+    const replication = new Replication(server, this.sourceLimits)
+    this.onShutdown(() => replication.close())
+    if (this.flags['read-only']) for (const name of server.databaseNames()) replication.keepReadOnly(name)
+    try {
+      if (this.flags['sync-exclude-tables'] !== undefined) replication.setExcluded(this.flags['sync-exclude-tables'])
+      if (this.flags['sync-from'] !== undefined) replication.setActive(this.flags['sync-from'])
+      if (this.flags['sync-from'] !== undefined && !this.flags.active) replication.becomeBackup()
+    } catch (err) {
+      throw usageError((err as Error).message)
+    }
+    return replication
   }
 
   /** [clustered] Serves a clustered file (made by cluster-create, cluster-join or ovsdb-tool) as a Raft member. */
@@ -176,6 +233,15 @@ most 10000 clients at once.`
     this.onShutdown(() => (c.hosted === null ? c.close() : undefined)) // a joining server hosts no database yet
     if (this.flags['read-only']) server.setReadOnly(c.name, true)
     log.info(`${file}: serving clustered database "${c.name}" as server ${c.driver.id} at ${c.driver.status().address}`)
+  }
+}
+
+/** [relay] relay:DB:REMOTES as ovsdb-server(1) takes it, or null for a file. */
+function relayArg(arg: string): {db: string; remotes: string} | null {
+  try {
+    return parseRelayArg(arg)
+  } catch (err) {
+    throw usageError((err as Error).message)
   }
 }
 

@@ -169,12 +169,14 @@ export class ClusteredDb implements CommitLog, RaftApplication {
 
   // --- CommitLog ---
 
-  append(changes: Changes, meta: {durable: boolean; comment?: string; dateMs: number}): Promise<void> {
+  append(changes: Changes, meta: {durable: boolean; comment?: string; dateMs: number; txnId?: string}): Promise<void> {
     const hosted = this.hosted
     if (hosted === null) return Promise.reject(new CommitLostError('database not yet available'))
     if (changes.size === 0) return Promise.resolve()
     const record = changesToLogRecord(hosted.db, changes, meta)
-    const content: ClusterData = {data: [null, record], eid: newUuid()}
+    // The entry id doubles as the transaction id monitors report, on every member alike (as in OVS), so that a
+    // client (or a relay) resumes with monitor_cond_since on whichever member it reconnects to.
+    const content: ClusterData = {data: [null, record], eid: meta.txnId ?? newUuid()}
     const epoch = this.epoch
     this.inFlight++
     this.proposing++
@@ -261,7 +263,7 @@ export class ClusteredDb implements CommitLog, RaftApplication {
         if (this.inFlight > 0 || this.waiters.size > 0) this.rebuild()
         const changes = applyEntry(this.hosted.db, e.data as ClusterData)
         this.lastEid = (e.data as ClusterData).eid
-        if (changes !== null && changes.size > 0) this.hosted.publishApplied(changes)
+        if (changes !== null && changes.size > 0) this.hosted.publishApplied(changes, this.lastEid)
       }
       this.appliedIndex = e.index
     }

@@ -20,7 +20,7 @@ export interface CommitLog {
    * Writes one committed transaction: undefined when it was written at once, else a promise that resolves once
    * written (and synced to disk when `durable`).
    */
-  append(changes: Changes, meta: {durable: boolean; comment?: string; dateMs: number}): Promise<void> | undefined
+  append(changes: Changes, meta: {durable: boolean; comment?: string; dateMs: number; txnId?: string}): Promise<void> | undefined
   /** Rewrites the log as one snapshot of `db`. */
   compact(db: Database): Promise<void>
   /** Log size figures for memory/show and automatic compaction. */
@@ -170,7 +170,7 @@ export class HostedDb {
     const txnId = this.newUuid()
     let written: Promise<void> | undefined
     try {
-      written = this.log?.append(changes, {durable: outcome.durable, comment: outcome.comment, dateMs: Date.now()})
+      written = this.log?.append(changes, {durable: outcome.durable, comment: outcome.comment, dateMs: Date.now(), txnId})
     } catch (err) {
       // Memory holds a commit the disk refused: nothing consistent can be served any more.
       written = Promise.reject(err)
@@ -219,7 +219,8 @@ export class HostedDb {
     this.lastTxnId = txnId
     this.history.push({txnId, changes})
     if (this.history.length > this.limits.historyTxnsMax) this.history.shift()
-    for (const monitor of this.monitors) monitor.notifyCommit(changes, txnId)
+    const shared = new Map<string, string | null>()
+    for (const monitor of this.monitors) monitor.notifyCommit(changes, txnId, shared)
     for (const listener of this.commitListeners) listener(changes)
   }
 
@@ -227,9 +228,25 @@ export class HostedDb {
    * [clustered] Publishes changes that came from the replicated log (already in `db`): history, monitors and
    * blocked transactions see them after every earlier commit.
    */
-  publishApplied(changes: Changes): void {
-    const txnId = this.newUuid()
+  publishApplied(changes: Changes, txnId = this.newUuid()): void {
     this.tail = this.tail.then(() => this.publish(changes, txnId))
+    this.retryBlocked()
+  }
+
+  /**
+   * [relay, backup] Commits changes another server made (a relay's or backup's source): written to the log if
+   * there is one, then published under the source's transaction id, so that a client can resume
+   * (monitor_cond_since) on any server that follows the same source.
+   */
+  commitReplicated(changes: Changes, txnId: string): void {
+    this.db.commit(changes)
+    let written: Promise<void> | undefined
+    try {
+      written = changes.size === 0 ? undefined : this.log?.append(changes, {durable: false, dateMs: Date.now()})
+    } catch (err) {
+      written = Promise.reject(err)
+    }
+    this.after(written, () => this.publish(changes, txnId))
     this.retryBlocked()
   }
 

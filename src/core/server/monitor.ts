@@ -66,16 +66,36 @@ export class Monitor {
     return out
   }
 
-  /** Sends the notification for one commit, if this monitor sees anything of it. */
-  notifyCommit(changes: Changes, txnId: string): void {
-    const updates = this.updatesFor(changes)
-    if (updates !== null) this.sink.send(this.notification(updates, txnId))
+  private shapeKey: string | null = null
+
+  /** Monitors of equal shape (version, tables, columns, select, where) see equal updates of every commit. */
+  get shape(): string {
+    this.shapeKey ??= JSON.stringify([this.version, [...this.tables].map(([name, s]) => [name, s.columns.map((c) => c.name), s.select, s.where])])
+    return this.shapeKey
+  }
+
+  /**
+   * Sends the notification for one commit, if this monitor sees anything of it. `shared` holds the serialized
+   * updates per shape for this commit: many clients of one shape (a relay's, ovn-controllers') cost one
+   * computation and one JSON.stringify.
+   */
+  notifyCommit(changes: Changes, txnId: string, shared?: Map<string, string | null>): void {
+    let body = shared?.get(this.shape)
+    if (body === undefined) {
+      const updates = this.updatesFor(changes)
+      body = updates === null ? null : JSON.stringify(updates)
+      shared?.set(this.shape, body)
+    }
+    if (body !== null) this.sink.send(this.wrap(body, txnId))
   }
 
   /** The serialized update/update2/update3 notification carrying `updates`. */
   notification(updates: TableUpdates, txnId: string): string {
+    return this.wrap(JSON.stringify(updates), txnId)
+  }
+
+  private wrap(body: string, txnId: string): string {
     const id = JSON.stringify(this.id)
-    const body = JSON.stringify(updates)
     if (this.version === 1) return `{"id":null,"method":"update","params":[${id},${body}]}`
     if (this.version === 2) return `{"id":null,"method":"update2","params":[${id},${body}]}`
     return `{"id":null,"method":"update3","params":[${id},"${txnId}",${body}]}`

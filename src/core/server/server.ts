@@ -247,8 +247,11 @@ export class OvsdbServer {
 
   /** Stops listening, closes every session and every database log. */
   async close(): Promise<void> {
-    await this.remotes.close()
+    // A listener's close waits for its connections to end: end the sessions too, or a client that stays
+    // connected (a relay, ovn-controller) would hold the shutdown until its grace period runs out.
+    const closing = this.remotes.close()
     for (const session of this.sessions) session.conn.close('server is shutting down')
+    await closing
     for (const hosted of this.dbs.values()) await hosted.close()
   }
 

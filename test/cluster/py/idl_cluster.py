@@ -3,8 +3,12 @@ list of REMOTES with the OVN_Southbound schema at SCHEMA, monitors Address_Set n
 stdin one per line and prints one JSON line per command on stdout. Every event names the remote the IDL is
 connected to, so the test can tell whether it found the leader.
 
+A third argument "any" connects to any server, not only a leader (leader_only=False, as for a relay, whose
+_Server row says leader=false).
+
 Commands: "wait NAME" (run until the IDL holds an Address_Set NAME), "insert NAME" (a transaction through
-the IDL, retried while it says "try again", as ovsdb-idl clients do after a reconnect), "dump".
+the IDL, retried while it says "try again", as ovsdb-idl clients do after a reconnect), "dump", "session" (the
+session's sequence number, which changes on every connect and disconnect).
 Every wait is bounded by LIMIT_S.
 """
 import json
@@ -58,9 +62,10 @@ def event(idl, **fields):
 
 def main():
     remotes, schema_path = sys.argv[1], sys.argv[2]
+    leader_only = len(sys.argv) < 4 or sys.argv[3] != "any"
     helper = ovs.db.idl.SchemaHelper(schema_path)
     helper.register_columns("Address_Set", ["name", "addresses"])
-    idl = ovs.db.idl.Idl(remotes, helper)
+    idl = ovs.db.idl.Idl(remotes, helper, leader_only=leader_only)
     ok = run_until(idl, limit_s=LIMIT_S, done=lambda: synced(idl))
     event(idl, event="connected", ok=ok, rows=names(idl))
     for line in sys.stdin:
@@ -73,6 +78,8 @@ def main():
             event(idl, event="insert", status=status, attempts=attempts, rows=names(idl))
         elif cmd == "dump":
             event(idl, event="dump", rows=names(idl))
+        elif cmd == "session":
+            event(idl, event="session", seqno=idl._session.get_seqno())
     idl.close()
 
 

@@ -1,0 +1,220 @@
+/**
+ * Relays in front of a 3-member cluster (issue: relay servers): N monitoring clients spread over 4 ovnctl relays
+ * in front of an ovnctl cluster, the same clients on the ovnctl cluster's members directly, and the same clients
+ * over 4 ovsdb-server relays in front of an ovsdb-server cluster. A writer commits one Address_Set row at a time
+ * at the leader; each figure is over the commits of a round: the time from sending the transaction until the last
+ * of the N clients has its update (p50 and p99), and the CPU seconds the leader process spent meanwhile
+ * (/proc/PID/stat utime + stime). Clients are plain JSON-RPC connections in this process, monitoring Address_Set
+ * with monitor_cond, the same code for every setup.
+ *
+ * Knobs: BENCH_ROUNDS (3), BENCH_CLIENTS (1000), BENCH_COMMITS (100 per setup and round), OVN_SB_SCHEMA.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {type ChildProcess, spawn} from 'node:child_process'
+import {connect, type JsonRpcConnection} from '../src/core/jsonrpc/index.js'
+import {Cluster, type ClusterKind, type ClusterMember, removeAtExit, sleep} from './lib/cluster-peers.js'
+import {root} from './lib/peers.js'
+import {median, quantile} from './lib/stats.js'
+
+const sbSchema = process.env.OVN_SB_SCHEMA ?? '/usr/share/ovn/ovn-sb.ovsschema'
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
+const clientsMax = Number(process.env.BENCH_CLIENTS ?? 1000)
+const commits = Number(process.env.BENCH_COMMITS ?? 100)
+const relayCount = 4
+const db = 'OVN_Southbound'
+/** A commit that has not reached every client after this long stops the benchmark. */
+const deliveryMaxMs = 30_000
+/** Pause between commits, so that each one is measured on an idle system. */
+const pauseMs = 20
+const ticksPerSecond = 100 // sysconf(_SC_CLK_TCK) on Linux
+
+/** A relay process of either kind. */
+interface RelayProc {
+  sock: string
+  proc: ChildProcess
+}
+
+function startRelay(kind: ClusterKind, dir: string, n: number, source: string): Promise<RelayProc> {
+  const sock = path.join(dir, `relay${n}.sock`)
+  const common = [`--remote=punix:${sock}`, `--unixctl=${path.join(dir, `relay${n}.ctl`)}`, `--log-file=${path.join(dir, `relay${n}.log`)}`]
+  const arg = `relay:${db}:${source}`
+  const proc =
+    kind === 'ovsdb-server'
+      ? spawn('ovsdb-server', [...common, '--no-chdir', arg], {stdio: 'ignore'})
+      : spawn(process.execPath, [path.join(root, 'bin', 'run.js'), 'db-serve', ...common, arg], {stdio: 'ignore'})
+  return waitFor(`relay ${n} to listen`, () => fs.existsSync(sock)).then(() => ({sock, proc}))
+}
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`)
+    await sleep(20)
+  }
+}
+
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond
+}
+
+/** Monitoring clients that record when each committed row name reaches each of them. */
+class Clients {
+  readonly conns: JsonRpcConnection[] = []
+  private readonly waiting = new Map<string, {left: number; done(ms: number): void}>()
+
+  async add(socks: string[], count: number): Promise<void> {
+    const start = this.conns.length
+    const batch = 50
+    for (let i = start; i < start + count; i += batch) {
+      const made = await Promise.all(
+        Array.from({length: Math.min(batch, start + count - i)}, async (_, j) => {
+          const conn = await connect(`unix:${socks[(i + j) % socks.length]}`, {timeoutMs: 10_000})
+          conn.setHandler({
+            onRequest: (method, params, id) => (method === 'echo' ? conn.respond(id, params) : conn.respondError(id, 'unknown method')),
+            onNotification: (method, params) => this.seen(method, params as unknown[]),
+          })
+          await conn.request('monitor_cond', [db, null, {Address_Set: [{columns: ['name']}]}], {timeoutMs: 30_000})
+          return conn
+        }),
+      )
+      this.conns.push(...made)
+    }
+  }
+
+  private seen(method: string, params: unknown[]): void {
+    if (method !== 'update2') return
+    const rows = (params[1] as {Address_Set?: Record<string, {insert?: {name?: string}}>}).Address_Set ?? {}
+    for (const row of Object.values(rows)) {
+      const w = row.insert?.name === undefined ? undefined : this.waiting.get(row.insert.name)
+      if (w !== undefined && --w.left === 0) w.done(performance.now())
+    }
+  }
+
+  /** Resolves with the time the last client got `name`. */
+  expect(name: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`"${name}" did not reach all ${this.conns.length} clients within ${deliveryMaxMs} ms`)), deliveryMaxMs)
+      this.waiting.set(name, {
+        left: this.conns.length,
+        done: (ms) => {
+          clearTimeout(timer)
+          this.waiting.delete(name)
+          resolve(ms)
+        },
+      })
+    })
+  }
+
+  close(): void {
+    for (const c of this.conns) c.close()
+    this.conns.length = 0
+  }
+}
+
+/** One measure: `commits` single-row writes at the leader, each until every client has it. */
+async function measure(leader: ClusterMember, clients: Clients, tag: string): Promise<{p50: number; p99: number; cpu: number}> {
+  const writer = await connect(`unix:${leader.sock}`, {timeoutMs: 5000})
+  const pid = leader.proc!.pid!
+  const times: number[] = []
+  let cpu0 = 0
+  try {
+    // Three unmeasured writes warm every path (and let the relays settle on the leader).
+    for (let i = -3; i < commits; i++) {
+      const name = `${tag}-${i}`
+      const reached = clients.expect(name)
+      if (i === 0) cpu0 = cpuSeconds(pid)
+      const start = performance.now()
+      const res = (await writer.request('transact', [db, {op: 'insert', table: 'Address_Set', row: {name}}], {timeoutMs: 10_000})) as {error?: string}[]
+      if (res.some((r) => r?.error)) throw new Error(`write ${name}: ${JSON.stringify(res)}`)
+      const committed = performance.now()
+      const last = await reached
+      if (process.env.BENCH_DEBUG) console.error(`    ${name}: commit ${(committed - start).toFixed(1)} ms, last client ${(last - start).toFixed(1)} ms`)
+      if (i >= 0) times.push(last - start)
+      await sleep(pauseMs)
+    }
+    return {p50: median(times), p99: quantile(times, 0.99), cpu: cpuSeconds(pid) - cpu0}
+  } finally {
+    writer.close()
+  }
+}
+
+type Figures = Record<string, {p50: number; p99: number; cpu: number}[]>
+
+async function round(kind: ClusterKind, r: number, figures: Figures): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ovnctl-bench-relay-${kind}-`))
+  const cleanup = removeAtExit(dir)
+  const cluster = await Cluster.create(kind, path.join(dir, 'cluster'), sbSchema)
+  const relays: RelayProc[] = []
+  const clients = new Clients()
+  try {
+    const leader = await cluster.settled()
+    const source = cluster.members.map((m) => `unix:${m.sock}`).join(',')
+    for (let n = 1; n <= relayCount; n++) relays.push(await startRelay(kind, dir, n, source))
+    await sleep(1000)
+    const label = kind === 'ovnctl' ? 'ovnctl relays, ovnctl cluster' : 'ovsdb-server relays, ovsdb-server cluster'
+    await fewThenMany(leader, relays, clients, `r${r}`, label, figures)
+    if (kind === 'ovsdb-server') {
+      // Our relays in front of the same OVS cluster: the relay's own cost, without the cluster's commit latency.
+      for (const x of relays.splice(0)) x.proc.kill('SIGKILL')
+      for (let n = 1; n <= relayCount; n++) relays.push(await startRelay('ovnctl', dir, n + relayCount, source))
+      await sleep(1000)
+      await fewThenMany(leader, relays, clients, `r${r}-ours`, 'ovnctl relays, ovsdb-server cluster', figures)
+    }
+    if (kind === 'ovnctl') {
+      await clients.add(cluster.members.map((m) => m.sock), clientsMax)
+      record(figures, `ovnctl direct × ${clientsMax}`, await measure(leader, clients, `r${r}-direct`))
+      clients.close()
+    }
+  } finally {
+    clients.close()
+    for (const x of relays) x.proc.kill('SIGKILL')
+    await cluster.stop()
+    cleanup()
+  }
+}
+
+/** A quarter of the clients over the relays, then all of them: the leader's CPU should not grow with them. */
+async function fewThenMany(leader: ClusterMember, relays: RelayProc[], clients: Clients, tag: string, label: string, figures: Figures): Promise<void> {
+  const socks = relays.map((x) => x.sock)
+  const quarter = Math.round(clientsMax / 4)
+  await clients.add(socks, quarter)
+  record(figures, `${label} × ${quarter}`, await measure(leader, clients, `${tag}-few`))
+  await clients.add(socks, clientsMax - quarter)
+  record(figures, `${label} × ${clientsMax}`, await measure(leader, clients, `${tag}-many`))
+  clients.close()
+}
+
+function record(figures: Figures, key: string, f: {p50: number; p99: number; cpu: number}): void {
+  ;(figures[key] ??= []).push(f)
+  console.error(`  ${key}: last client p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms, leader CPU ${f.cpu.toFixed(2)} s`)
+}
+
+async function main(): Promise<void> {
+  const figures: Figures = {}
+  for (let r = 0; r < rounds; r++) {
+    for (const kind of ['ovnctl', 'ovsdb-server'] as const) {
+      console.error(`round ${r + 1}/${rounds} ${kind}`)
+      await round(kind, r, figures)
+    }
+  }
+  const lines = [
+    `\n## ${relayCount} relays in front of a 3-member cluster, ${commits} commits at the leader per setup (median of ${rounds} rounds)`,
+    '',
+    '| setup × clients | write → last client p50 (ms) | p99 (ms) | leader CPU (s) |',
+    '|---|---|---|---|',
+  ]
+  for (const [key, list] of Object.entries(figures)) {
+    const m = (f: (x: {p50: number; p99: number; cpu: number}) => number) => median(list.map(f))
+    lines.push(`| ${key} | ${m((x) => x.p50).toFixed(1)} | ${m((x) => x.p99).toFixed(1)} | ${m((x) => x.cpu).toFixed(2)} |`)
+  }
+  const p99 = (key: string) => median((figures[`${key} × ${clientsMax}`] ?? []).map((x) => x.p99))
+  const theirs = p99('ovsdb-server relays, ovsdb-server cluster')
+  lines.push('', `p99 ratio at ${clientsMax} clients, target ≤ 0.5: ovnctl relays and cluster / ovsdb-server's ${(p99('ovnctl relays, ovnctl cluster') / theirs).toFixed(2)}; ovnctl relays / ovsdb-server relays, both in front of the ovsdb-server cluster ${(p99('ovnctl relays, ovsdb-server cluster') / theirs).toFixed(2)}`)
+  console.log(lines.join('\n'))
+}
+
+await main()

@@ -1,0 +1,357 @@
+/**
+ * The link from a relay or a backup to the server it follows (ovsdb(7) "Relay Service Model", "Database
+ * Replication"): connect to one of a list of remotes, check with `_Server` that the database is there (and,
+ * for a cluster, that the member is connected and, if asked, leads), monitor every followed table with
+ * monitor_cond_since from the last transaction id seen (ovsdb-server(7) §4.1.15) so that a reconnect or a
+ * failover to another member resends only what changed, and follow the update3 notifications. An echo probe
+ * measures how far behind the stream the link reads; a probe or request unanswered for sourceTimeoutMs drops
+ * the connection. Every wait is bounded; a lost connection is retried through the list with back-off.
+ */
+import {connect, type JsonRpcConnection} from '../jsonrpc/index.js'
+import {zeroUuid} from './hosted-db.js'
+import {ReplicaMismatchError} from './relay-apply.js'
+
+/** Named bounds of a link to a source server. */
+export interface SourceLimits {
+  /** How long one connection attempt may take. */
+  connectTimeoutMs: number
+  /** Pause before the next remote after a failure; doubled after every full pass through the list. */
+  reconnectMsMin: number
+  /** Largest pause between passes through the list. */
+  reconnectMsMax: number
+  /** How often the link sends an echo through the stream to measure its lag. */
+  probeIntervalMs: number
+  /** A request or probe unanswered this long drops the connection (the source is gone or the link too far behind). */
+  sourceTimeoutMs: number
+}
+
+/** Defaults, in line with the OVS IDL's reconnect back-off (ovsdb-idl: 1 s up to 8 s) but quicker to start. */
+export const defaultSourceLimits: SourceLimits = {
+  connectTimeoutMs: 5000,
+  reconnectMsMin: 100,
+  reconnectMsMax: 4000,
+  probeIntervalMs: 1000,
+  sourceTimeoutMs: 10_000,
+}
+
+/** Where a link is: connecting (or looking for the leader), syncing (monitor requested), replicating, error. */
+export type LinkState = 'connecting' | 'syncing' | 'replicating' | 'error' | 'stopped'
+
+/** What the owner of a link does with what the source sends. */
+export interface LinkHandlers {
+  /**
+   * The source's schema of the database: throws a LinkError when it cannot be followed; returns the tables to
+   * follow, each with its columns (all but _uuid and _version, which the replica keeps itself).
+   */
+  schema(schemaJson: Record<string, unknown>): Map<string, string[]>
+  /** A full snapshot of the followed tables (the source could not resume from our transaction id). */
+  snapshot(updates: unknown, txnId: string): void
+  /** The changes of one source commit (or of every commit since our transaction id). */
+  update(updates: unknown, txnId: string): void
+  /** The state changed (connected, lost, error). */
+  stateChanged(): void
+  /** Requests the owner has in flight on the connection (a connection being left is closed once they are answered). */
+  inFlight?(): number
+}
+
+/** The source cannot be followed as it is: the link stays in "error" and retries with back-off. */
+export class LinkError extends Error {}
+
+/** The member reached is not the one wanted (not connected to its cluster, or not the leader): try the next. */
+class WrongMemberError extends Error {}
+
+/** Counters of a link, for relay/status. */
+export interface LinkCounters {
+  connects: number
+  fullSyncs: number
+  resumes: number
+  updates: number
+}
+
+/** The _Server.Database row of the followed database, as far as the link needs it. */
+interface ServerRow {
+  model?: string
+  connected?: boolean
+  leader?: boolean
+}
+
+/** A link to the server a relay or backup follows. */
+export class SourceLink {
+  state: LinkState = 'connecting'
+  lastError: string | null = null
+  /** The remote of the current connection, or null. */
+  connectedRemote: string | null = null
+  /** The last source transaction id applied (zero: none, resume impossible). */
+  lastTxnId = zeroUuid
+  /** Round trip of the last echo through the stream, in ms (null before the first). */
+  lagMs: number | null = null
+  readonly counters: LinkCounters = {connects: 0, fullSyncs: 0, resumes: 0, updates: 0}
+  private conn: JsonRpcConnection | null = null
+  private remotes: string[]
+  private next = 0
+  private failuresInPass = 0
+  private backoffMs: number
+  private generation = 0
+  private retryTimer: NodeJS.Timeout | null = null
+  private probeTimer: NodeJS.Timeout | null = null
+  private probeSentMs: number | null = null
+  /** Notifications that arrived while the monitor reply was being handled. */
+  private buffered: unknown[][] | null = null
+  private serverRow: ServerRow = {}
+
+  constructor(
+    remotes: string,
+    readonly dbName: string,
+    private readonly handlers: LinkHandlers,
+    readonly opts: {limits: SourceLimits; leaderOnly: boolean; log: (level: 'INFO' | 'WARN', message: string) => void},
+  ) {
+    this.remotes = splitRemotes(remotes)
+    this.backoffMs = opts.limits.reconnectMsMin
+  }
+
+  /** The remotes followed, comma-separated as given. */
+  get source(): string {
+    return this.remotes.join(',')
+  }
+
+  /** The connection while replicating, else null (forwarded transactions wait for one). */
+  get connection(): JsonRpcConnection | null {
+    return this.state === 'replicating' ? this.conn : null
+  }
+
+  /** Age of the probe in flight, or the last round trip: how far behind the source the link reads, in ms. */
+  currentLagMs(nowMs: number): number | null {
+    if (this.state !== 'replicating') return null
+    if (this.probeSentMs !== null && this.conn !== null) return Math.max(this.lagMs ?? 0, nowMs - this.probeSentMs)
+    return this.lagMs
+  }
+
+  /** Starts following. */
+  start(): void {
+    void this.attempt()
+  }
+
+  /** Stops following and closes the connection. */
+  stop(): void {
+    this.generation++
+    if (this.retryTimer) clearTimeout(this.retryTimer)
+    this.retryTimer = null
+    this.dropConnection('the link was stopped')
+    this.setState('stopped', null)
+  }
+
+  /** Forgets the last transaction id: the next connection takes a full snapshot. */
+  forgetTxnId(): void {
+    this.lastTxnId = zeroUuid
+  }
+
+  private setState(state: LinkState, error: string | null): void {
+    const changed = state !== this.state || error !== this.lastError
+    this.state = state
+    this.lastError = error
+    if (changed) this.handlers.stateChanged()
+  }
+
+  private async attempt(): Promise<void> {
+    this.retryTimer = null
+    const gen = ++this.generation
+    const remote = this.remotes[this.next++ % this.remotes.length]
+    if (this.state !== 'error') this.setState('connecting', this.lastError)
+    let conn: JsonRpcConnection
+    try {
+      conn = await connect(remote, {timeoutMs: this.opts.limits.connectTimeoutMs, limits: {probeIntervalMs: 0}})
+    } catch (err) {
+      return this.failed(gen, err as Error)
+    }
+    if (gen !== this.generation) return conn.close('the link was stopped')
+    this.conn = conn
+    this.buffered = []
+    conn.setHandler({
+      onRequest: (method, params, id) => (method === 'echo' ? conn.respond(id, params) : conn.respondError(id, {error: 'unknown method'})),
+      onNotification: (method, params) => this.notification(gen, method, params as unknown[]),
+    })
+    conn.onClose((reason) => {
+      if (gen === this.generation) this.failed(gen, new Error(`connection to "${remote}" lost: ${reason}`))
+    })
+    try {
+      await this.sync(conn, remote)
+    } catch (err) {
+      if (gen === this.generation) this.failed(gen, err as Error)
+    }
+  }
+
+  private request(conn: JsonRpcConnection, method: string, params: unknown[]): Promise<unknown> {
+    return conn.request(method, params, {timeoutMs: this.opts.limits.sourceTimeoutMs})
+  }
+
+  private async sync(conn: JsonRpcConnection, remote: string): Promise<void> {
+    const dbs = (await this.request(conn, 'list_dbs', [])) as string[]
+    if (!Array.isArray(dbs) || !dbs.includes(this.dbName)) {
+      throw new LinkError(`"${remote}" does not serve database "${this.dbName}" (it serves ${JSON.stringify(dbs)})`)
+    }
+    if (dbs.includes('_Server')) {
+      // Change-aware: a schema conversion at the source cancels our monitor instead of dropping us.
+      await this.request(conn, 'set_db_change_aware', [true])
+      const where = [['name', '==', this.dbName]]
+      const st = await this.request(conn, 'monitor_cond', ['_Server', 'server', {Database: [{columns: ['name', 'model', 'connected', 'leader'], where}]}])
+      this.serverUpdate(st)
+      this.checkMember(remote)
+    }
+    const schema = (await this.request(conn, 'get_schema', [this.dbName])) as Record<string, unknown>
+    const tables = this.handlers.schema(schema)
+    this.setState('syncing', null)
+    const requests = Object.fromEntries([...tables].map(([t, columns]) => [t, [{columns}]]))
+    const reply = (await this.request(conn, 'monitor_cond_since', [this.dbName, 'db', requests, this.lastTxnId])) as [boolean, string, unknown]
+    if (!Array.isArray(reply) || reply.length !== 3 || typeof reply[1] !== 'string') {
+      throw new LinkError(`"${remote}" answered monitor_cond_since with ${JSON.stringify(reply).slice(0, 200)}`)
+    }
+    const [found, txnId, updates] = reply
+    if (found) {
+      this.counters.resumes++
+      this.handlers.update(updates, txnId)
+    } else {
+      this.counters.fullSyncs++
+      this.handlers.snapshot(updates, txnId)
+    }
+    this.lastTxnId = txnId
+    const held = this.buffered ?? []
+    this.buffered = null
+    for (const params of held) this.update3(params)
+    this.counters.connects++
+    this.failuresInPass = 0
+    this.backoffMs = this.opts.limits.reconnectMsMin
+    this.connectedRemote = remote
+    this.opts.log('INFO', `${this.dbName}: following "${remote}" (${found ? 'resumed from the last transaction' : 'full snapshot'})`)
+    this.armProbe(conn)
+    this.setState('replicating', null)
+  }
+
+  private notification(gen: number, method: string, params: unknown[]): void {
+    if (gen !== this.generation || !Array.isArray(params)) return
+    try {
+      if (method === 'update3' && params[0] === 'db') {
+        if (this.buffered !== null) this.buffered.push(params)
+        else this.update3(params)
+      } else if (method === 'update2' && params[0] === 'server') {
+        this.serverUpdate(params[1])
+        if (this.connectedRemote !== null) this.leaveIfWrongMember(gen, this.connectedRemote)
+      } else if (method === 'monitor_canceled' && params[0] === 'db') {
+        throw new LinkError(`the source canceled the monitor of "${this.dbName}" (its schema was converted): following it again`)
+      }
+    } catch (err) {
+      this.failed(gen, err as Error)
+    }
+  }
+
+  private update3(params: unknown[]): void {
+    const txnId = params[1]
+    if (typeof txnId !== 'string') throw new ReplicaMismatchError(`update3 without a transaction id: ${JSON.stringify(params).slice(0, 200)}`)
+    this.counters.updates++
+    this.handlers.update(params[2], txnId)
+    this.lastTxnId = txnId
+  }
+
+  /** Keeps the _Server.Database row of the followed database from <table-updates2>. */
+  private serverUpdate(updates: unknown): void {
+    const rows = (updates as Record<string, Record<string, Record<string, ServerRow | null>>> | null)?.Database ?? {}
+    for (const update of Object.values(rows)) {
+      const body = update.initial ?? update.insert ?? update.modify
+      if (body) this.serverRow = {...(update.modify ? this.serverRow : {}), ...body}
+      else if ('delete' in update) this.serverRow = {}
+    }
+  }
+
+  /** A clustered source must be connected to its cluster (and lead it, when asked), as ovsdb-cs checks. */
+  private checkMember(remote: string): void {
+    const row = this.serverRow
+    if (row.model !== 'clustered') return
+    if (row.connected === false) throw new WrongMemberError(`"${remote}" is not connected to its cluster`)
+    if (this.opts.leaderOnly && row.leader === false) throw new WrongMemberError(`"${remote}" is not the cluster leader`)
+  }
+
+  /**
+   * The member stopped leading (or lost its cluster): send nothing new on this connection, let the answers to what
+   * was sent arrive (with their updates), then go and find the leader; at most sourceTimeoutMs.
+   */
+  private leaveIfWrongMember(gen: number, remote: string): void {
+    try {
+      this.checkMember(remote)
+      return
+    } catch (err) {
+      if (this.state !== 'replicating') return
+      this.setState('connecting', (err as Error).message)
+      const deadline = Date.now() + this.opts.limits.sourceTimeoutMs
+      const poll = setInterval(() => {
+        if (gen !== this.generation) return clearInterval(poll)
+        if ((this.handlers.inFlight?.() ?? 0) > 0 && Date.now() < deadline) return
+        clearInterval(poll)
+        this.failed(gen, err as Error)
+      }, 20)
+      poll.unref()
+    }
+  }
+
+  private armProbe(conn: JsonRpcConnection): void {
+    const {probeIntervalMs, sourceTimeoutMs} = this.opts.limits
+    this.probeTimer = setInterval(() => {
+      const now = Date.now()
+      if (this.probeSentMs !== null) {
+        if (now - this.probeSentMs > sourceTimeoutMs) conn.close(`no answer to a probe within ${sourceTimeoutMs} ms (sourceTimeoutMs)`)
+        return
+      }
+      this.probeSentMs = now
+      conn.request('echo', ['relay-probe']).then(
+        () => {
+          this.lagMs = Date.now() - now
+          this.probeSentMs = null
+        },
+        () => (this.probeSentMs = null),
+      )
+    }, probeIntervalMs)
+    this.probeTimer.unref()
+  }
+
+  private dropConnection(reason: string): void {
+    if (this.probeTimer) clearInterval(this.probeTimer)
+    this.probeTimer = null
+    this.probeSentMs = null
+    this.connectedRemote = null
+    const conn = this.conn
+    this.conn = null
+    conn?.close(reason)
+  }
+
+  /** A connection failed or was refused: retry the next remote, after a back-off once the whole list failed. */
+  private failed(gen: number, err: Error): void {
+    if (gen !== this.generation) return
+    this.generation++
+    this.dropConnection(err.message)
+    if (err instanceof ReplicaMismatchError) {
+      // The replica missed something: take a full snapshot next time.
+      this.lastTxnId = zeroUuid
+      this.opts.log('WARN', `${this.dbName}: ${err.message}; taking a full snapshot`)
+    }
+    const expected = err instanceof WrongMemberError
+    this.failuresInPass++
+    let delayMs = this.opts.limits.reconnectMsMin
+    if (this.failuresInPass >= this.remotes.length) {
+      this.failuresInPass = 0
+      delayMs = this.backoffMs
+      this.backoffMs = Math.min(this.backoffMs * 2, this.opts.limits.reconnectMsMax)
+    }
+    const state: LinkState = expected || !(err instanceof LinkError) ? 'connecting' : 'error'
+    // One line per new failure, not one per retry: a source down for an hour would flood the log.
+    if (!expected && err.message !== this.lastError) this.opts.log('WARN', `${this.dbName}: ${err.message}; retrying with back-off`)
+    this.setState(state, err.message)
+    this.retryTimer = setTimeout(() => void this.attempt(), delayMs)
+    this.retryTimer.unref()
+  }
+}
+
+/** Splits a comma-separated list of active remotes (ovsdb-client(1) SERVER). */
+export function splitRemotes(text: string): string[] {
+  return text
+    .split(',')
+    .map((r) => r.trim())
+    .filter((r) => r !== '')
+}
