@@ -6,6 +6,7 @@
 import type {Socket} from 'node:net'
 import {FramingError, JsonSplitter, JsonSyntaxError} from './framing.js'
 import {type ConnectionLimits, defaultConnectionLimits} from './limits.js'
+import {peerRefusedText} from './tls.js'
 
 /** An error object returned by the peer in a response ({"error": ...}). */
 export class RpcError extends Error {
@@ -80,10 +81,19 @@ export class JsonRpcConnection {
     this.splitter = new JsonSplitter(this.limits)
     socket.setNoDelay?.(true)
     socket.on('data', (chunk: Buffer) => this.receive(chunk))
-    socket.on('error', (err) => this.teardown(err.message))
+    socket.on('error', (err: NodeJS.ErrnoException) => this.teardown(this.explain(err)))
     socket.on('close', () => this.teardown('connection closed by peer'))
     socket.on('end', () => socket.end())
     this.armProbe()
+  }
+
+  /**
+   * A TLS 1.3 server checks the client's certificate after the client's handshake is done: a refusal may then
+   * show only as a reset or a broken pipe before any answer, depending on when our first write leaves.
+   */
+  private explain(err: NodeJS.ErrnoException): string {
+    const early = this.counters.messagesIn === 0 && 'encrypted' in this.socket && (err.code === 'EPIPE' || err.code === 'ECONNRESET')
+    return early ? `${peerRefusedText}, or closed the connection before answering (${err.message})` : err.message
   }
 
   /** Installs the handler for incoming requests and notifications. */
