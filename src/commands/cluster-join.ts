@@ -69,7 +69,7 @@ Adding a server changes the cluster's quorum, so this asks for confirmation on a
     if (overSsl && this.flags.check) this.note('ssl: cluster addresses: the member check and the join happen when db-serve runs the file')
     if (this.flags.check && !overSsl) {
       try {
-        probed = await probeCluster(remotes, name, {cid: this.flags.cid, timeoutMs: this.flags.timeout})
+        probed = await probeCluster(remotes, name, {cid: this.flags.cid, localAddress, timeoutMs: this.flags.timeout})
       } catch (err) {
         // A cluster none of whose members runs yet (every file made first) is not an error: nothing to ask.
         if (!(err instanceof NoMemberReachedError)) throw failedError(`${(err as Error).message}; nothing was written`)

@@ -123,13 +123,14 @@ describe('compaction of a clustered database', function () {
     assert.equal(st?.status, 'cluster member', `status of the joined server: ${JSON.stringify(st)}`)
   })
 
-  it('refuses to join another cluster or another database, and writes nothing', async () => {
+  it('refuses to join another cluster, another database or at an address in use, and writes nothing', async () => {
     const leader = await cluster.agreedLeader()
     const file = path.join(cluster.dir, 'refused.db')
     const raft = `unix:${path.join(cluster.dir, 'refused.raft')}`
     const cases: [string[], RegExp][] = [
       [['--cid', '00000000-0000-4000-8000-000000000000', file, sb, raft, leader.raft], /is in cluster [0-9a-f-]+, not 00000000-0000-4000-8000-000000000000/],
       [[file, 'OVN_Northbound', raft, leader.raft], /serves "OVN_Southbound", not "OVN_Northbound"/],
+      [[file, sb, cluster.members[1].raft, leader.raft], /already uses the address/],
     ]
     for (const [args, error] of cases) {
       const r = await ovnctl(['cluster-join', '--yes', ...args], cluster.dir)

@@ -131,6 +131,20 @@ describe('raft node', () => {
     assert.equal(rd.softState, undefined, 'a joining server never campaigns')
   })
 
+  it('refuses a new server at an address a member already uses', () => {
+    const c = elect()
+    const leader = c.node('a')
+    const taken = leader.status().servers.b
+    leader.step({type: 'addServerRequest', from: 'd', to: 'a', term: 0, address: taken})
+    const rd = leader.ready()
+    const reply = rd.messages.find((m) => m.type === 'membershipReply')
+    assert.equal(reply?.type === 'membershipReply' ? reply.status : undefined, 'rejected', `reply to a join at ${taken}`)
+    leader.advance(rd)
+    leader.step({type: 'addServerRequest', from: 'd', to: 'a', term: 0, address: 'unix:d.sock'})
+    const ok = leader.ready().messages.find((m) => m.type === 'membershipReply')
+    assert.equal(ok?.type === 'membershipReply' ? ok.status : undefined, 'in progress', 'reply to a join at a free address')
+  })
+
   it('refuses to compact beyond the applied index', () => {
     const c = elect()
     assert.throws(() => c.node('a').compact(5, new Uint8Array()), /Cannot compact log to index 5: must be after the snapshot at 0 and at most the applied index 1/)

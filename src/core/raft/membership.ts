@@ -30,6 +30,9 @@ function appendServers(s: RaftState, servers: Servers): void {
 export function addServer(s: RaftState, id: string, address: string): MembershipReplyStatus {
   if (Object.hasOwn(s.servers(), id)) return 'committed'
   if (s.catchups.has(id)) return 'in progress'
+  // Two servers at one address would receive each other's messages: a new server must use an address of its own.
+  const taken = Object.values(s.servers()).includes(address) || [...s.catchups.values()].some((c) => c.address === address)
+  if (taken) return 'rejected'
   if (s.catchups.size >= s.limits.catchupServersMax) return 'busy'
   s.catchups.set(id, {address, active: true})
   if (!s.progress.has(id)) s.progress.set(id, new Progress(s.log.lastIndex + 1, s.limits))

@@ -9,11 +9,12 @@ import {connect, type JsonRpcConnection, RpcError} from '../jsonrpc/index.js'
 /** The JSON-RPC method a cluster member answers with what it serves. */
 export const clusterInfoMethod = 'ovnctl/cluster-info'
 
-/** The answer: the member's database name, schema name and cluster id. */
+/** The answer: the member's database name, schema name, cluster id and the addresses of its servers. */
 export interface ClusterInfo {
   name: string
   schema: string
   cid: string | null
+  addresses: string[]
 }
 
 /** What probeCluster found, and at which member. */
@@ -30,7 +31,11 @@ export class NoMemberReachedError extends Error {}
  * `cid`, if given). Throws an error naming every member tried and why it was refused; a NoMemberReachedError
  * when none could be reached at all.
  */
-export async function probeCluster(remotes: readonly string[], name: string, o: {cid?: string; timeoutMs: number}): Promise<ProbedCluster> {
+export async function probeCluster(
+  remotes: readonly string[],
+  name: string,
+  o: {cid?: string; localAddress: string; timeoutMs: number},
+): Promise<ProbedCluster> {
   const why: string[] = []
   let reached = false
   for (const remote of remotes) {
@@ -42,6 +47,7 @@ export async function probeCluster(remotes: readonly string[], name: string, o: 
       if (info.name !== name || info.schema !== name) throw new Error(`it serves "${info.name}", not "${name}"`)
       if (info.cid === null) throw new Error('it does not know its cluster id yet')
       if (o.cid !== undefined && info.cid !== o.cid) throw new Error(`it is in cluster ${info.cid}, not ${o.cid}`)
+      if (info.addresses.includes(o.localAddress)) throw new Error(`a server of the cluster already uses the address ${o.localAddress}`)
       return {clusterId: info.cid, from: remote}
     } catch (err) {
       why.push(`${remote}: ${err instanceof RpcError ? rpcDetails(err) : (err as Error).message}`)
@@ -55,7 +61,13 @@ export async function probeCluster(remotes: readonly string[], name: string, o: 
 
 function checkInfo(x: unknown): ClusterInfo {
   const i = x as ClusterInfo
-  const ok = i !== null && typeof i === 'object' && typeof i.name === 'string' && typeof i.schema === 'string' && (i.cid === null || typeof i.cid === 'string')
+  const ok =
+    i !== null &&
+    typeof i === 'object' &&
+    typeof i.name === 'string' &&
+    typeof i.schema === 'string' &&
+    (i.cid === null || typeof i.cid === 'string') &&
+    Array.isArray(i.addresses)
   if (!ok) throw new Error(`invalid answer to "${clusterInfoMethod}": ${JSON.stringify(x).slice(0, 200)}`)
   return i
 }

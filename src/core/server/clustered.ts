@@ -371,7 +371,8 @@ export class ClusteredDb implements CommitLog, RaftApplication {
   /** Answers cluster-join (cluster-join-fetch.ts): what this server's cluster serves. */
   private async clusterInfo(): Promise<ClusterInfo> {
     if (this.left || this.hosted === null) throw new Error('this server has no database: it left the cluster or has not joined it yet')
-    return {name: this.name, schema: this.hosted.schema.name, cid: this.driver.status().clusterId}
+    const st = this.driver.status()
+    return {name: this.name, schema: this.hosted.schema.name, cid: st.clusterId, addresses: Object.values(st.servers)}
   }
 
   /** Snapshots the database at appliedIndex into the Raft log (ovsdb-server/compact, or automatically). */
