@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import {createInterface} from 'node:readline'
 import {binRun, childEnv, projectRoot} from '../cli/spawn.js'
-import {exec, type Member, requireBuild, sb, TestCluster, transact} from './harness.js'
+import {exec, type Member, sb, TestCluster, transact} from './harness.js'
 import {runWriter} from './writer.js'
 
 const sbSchema = '/usr/share/ovn/ovn-sb.ovsschema'
@@ -68,10 +68,7 @@ describe('real clients against a three-member cluster under faults', function ()
   const extra: ChildProcess[] = []
 
   before(async () => {
-    requireBuild()
-    await cluster.createFiles('sb', sb)
-    for (const m of cluster.members) cluster.start(m)
-    await cluster.agreedLeader()
+    await cluster.createAndStart()
     await transact(cluster.members[0].sock, [{op: 'insert', table: 'SB_Global', row: {}}])
   })
 

@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import {connect, type JsonRpcConnection} from '../../src/core/jsonrpc/index.js'
 import {binRun, childEnv, runInPty} from '../cli/spawn.js'
-import {addChassis, appctl, chassisNames, exec, ovnctl, requireBuild, sb, TestCluster} from './harness.js'
+import {addChassis, appctl, chassisNames, exec, ovnctl, sb, TestCluster} from './harness.js'
 
 /** Commits chassis `prefix-0` … `prefix-(n-1)` through `sock`, `window` transactions in flight. */
 async function writeChassis(sock: string, prefix: string, n: number, window = 8): Promise<string[]> {
@@ -45,10 +45,7 @@ describe('compaction of a clustered database', function () {
   this.timeout(180_000)
   const cluster = new TestCluster(3)
   before(async () => {
-    requireBuild()
-    await cluster.createFiles('sb', sb)
-    for (const m of cluster.members) cluster.start(m)
-    await cluster.agreedLeader()
+    await cluster.createAndStart()
   })
   after(() => cluster.destroy())
 

@@ -104,6 +104,14 @@ export class TestCluster {
     }
   }
 
+  /** Creates an OVN_Southbound cluster of every member, starts them all and returns the leader they agree on. */
+  async createAndStart(): Promise<Member> {
+    requireBuild()
+    await this.createFiles('sb', sb)
+    for (const m of this.members) this.start(m)
+    return this.agreedLeader()
+  }
+
   /** Starts db-serve for member `m`. */
   start(m: Member): void {
     const args = [binRun, 'db-serve', `--remote=punix:${m.sock}`, `--unixctl=${m.ctl}`, `--log-file=${path.join(this.dir, `s${m.n}.log`)}`, ...(this.opts.serveArgs ?? []), m.file]

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {addChassis, appctl, chassisNames, exec, type Member, ovnctl, requireBuild, sb, TestCluster, transact} from './harness.js'
+import {addChassis, appctl, chassisNames, exec, type Member, ovnctl, sb, TestCluster, transact} from './harness.js'
 
 /** `ovnctl cluster-status --json` of member `m`: its status and the ids of the servers it lists. */
 async function statusOf(cluster: TestCluster, m: Member): Promise<{status: string; role: string; electionTimerMs: number; servers: string[]}> {
@@ -38,10 +38,7 @@ async function commitsOn(cluster: TestCluster, writer: Member, members: Member[]
 function threeServers(): {cluster: TestCluster; leader: () => Promise<Member>} {
   const cluster = new TestCluster(3)
   before(async () => {
-    requireBuild()
-    await cluster.createFiles('sb', sb)
-    for (const m of cluster.members) cluster.start(m)
-    await cluster.agreedLeader()
+    await cluster.createAndStart()
     await transact(cluster.members[0].sock, [{op: 'insert', table: 'SB_Global', row: {}}])
   })
   after(() => cluster.destroy())
