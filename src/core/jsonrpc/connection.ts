@@ -179,7 +179,9 @@ export class JsonRpcConnection {
     if (this.closedReason !== null || this.outQueue.length === 0) return
     const parts = this.outQueue
     this.outQueue = []
-    const data = parts.length === 1 ? parts[0] : parts.map((p) => (typeof p === 'string' ? p : p.toString('utf8'))).join('')
+    // Shared monitor messages come encoded (Buffer): keep them so, rather than decode and encode them again.
+    const data =
+      parts.length === 1 ? parts[0] : parts.some((p) => typeof p !== 'string') ? Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))) : parts.join('')
     this.counters.bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.length
     this.socket.write(data)
     if (this.socket.writableLength > this.limits.backlogBytesMax) {

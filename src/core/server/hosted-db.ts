@@ -219,7 +219,7 @@ export class HostedDb {
     this.lastTxnId = txnId
     this.history.push({txnId, changes})
     if (this.history.length > this.limits.historyTxnsMax) this.history.shift()
-    const shared = new Map<string, string | null>()
+    const shared = new Map<string, string | Buffer | null>()
     for (const monitor of this.monitors) monitor.notifyCommit(changes, txnId, shared)
     for (const listener of this.commitListeners) listener(changes)
   }

@@ -36,7 +36,7 @@ export class Session implements RpcHandler, LockClient {
   }
 
   /** Queues already-serialized bytes to this client. */
-  send(message: string): void {
+  send(message: string | Buffer): void {
     this.conn.send(message)
   }
 
