@@ -80,6 +80,7 @@ export class Replication {
     if (this.activeServer === null) throw new ReplicationError('Unable to connect: active server is not specified.')
     const wasActive = this.role === 'active'
     this.role = 'backup'
+    this.server.backup = true
     this.restartLinks()
     if (wasActive) this.closeClients('this server became a backup')
   }
@@ -89,6 +90,7 @@ export class Replication {
     const wasBackup = this.role === 'backup'
     this.stopLinks()
     this.role = 'active'
+    this.server.backup = false
     for (const name of this.databases()) this.server.setReadOnly(name, this.alwaysReadOnly.has(name))
     if (wasBackup) {
       this.server.log('INFO', 'replication: promoted to the active role')
