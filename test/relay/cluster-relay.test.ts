@@ -4,7 +4,7 @@
  * cluster leader shows to them only as latency: no reconnect, no full resend, writes keep committing.
  */
 import assert from 'node:assert/strict'
-import {eventually, ovnctl, type ServerProcess} from '../interop/lib.js'
+import {eventually, ovnctl, run, type ServerProcess} from '../interop/lib.js'
 import {type Member, requireBuild, sb, TestCluster, transact} from '../cluster/harness.js'
 import {Hypervisor, PyIdl, relayStatus, replicating, sbctl, startRelay} from './lib.js'
 
@@ -50,6 +50,8 @@ describe('an ovnctl relay in front of a three-member ovnctl cluster', function (
     const table = await ovnctl(['relay-status', `--target=${relay.ctl}`, '--columns=database,role,state'])
     assert.equal(table.code, 0, table.stderr)
     assert.match(table.stdout, /OVN_Southbound\s+relay\s+replicating/)
+    const text = await run('ovs-appctl', ['-t', relay.ctl, 'relay/status', sb])
+    assert.match(text.stdout, new RegExp(`^Database: OVN_Southbound\nRole: relay\nSource: .*\nConnected to: unix:${leader.sock}\nState: replicating\n`))
   })
 
   it('keeps the Python IDL connected and writes committing through a kill -9 of the leader, without a full resend', async () => {

@@ -93,6 +93,24 @@ describe('relay in front of db-serve (in process)', () => {
     assert.deepEqual(atSource[0].rows, [{name: 'via-relay'}])
   })
 
+  it('serves monitor, monitor_cond with a condition and monitor_cond_change from its replica', async () => {
+    const s = await source.client()
+    await s.call('transact', insert('a'))
+    const c = await relay.client()
+    const v1 = (await c.call('monitor', ['Test', 'v1', {Switch: {columns: ['name']}}])) as {Switch: Record<string, unknown>}
+    assert.deepEqual(Object.values(v1.Switch), [{new: {name: 'a'}}])
+    const cond = (await c.call('monitor_cond', ['Test', 'v2', {Switch: [{columns: ['name'], where: [['name', '==', 'b']]}]}])) as object
+    assert.deepEqual(cond, {})
+    await s.call('transact', insert('b'))
+    await until('update2 of "b"', () => c.notifications('update2').length === 1)
+    assert.match(JSON.stringify(c.notifications('update2')[0]), /"insert":\{"name":"b"\}/)
+    await c.call('monitor_cond_change', ['v2', 'v2', {Switch: [{where: [['name', '==', 'a']]}]}])
+    await until('the condition change', () => c.notifications('update2').length === 2)
+    const change = JSON.stringify(c.notifications('update2')[1])
+    assert.ok(change.includes('"delete":null') && change.includes('"insert":{"name":"a"}'), change)
+    await until('update of "b" for the v1 monitor', () => c.notifications('update').length === 1)
+  })
+
   it('keeps the source transaction ids, so a client resumes on the relay with only later changes', async () => {
     const s = await source.client()
     await s.call('transact', insert('one'))
