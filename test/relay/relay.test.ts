@@ -111,6 +111,27 @@ describe('relay in front of db-serve (in process)', () => {
     await until('update of "b" for the v1 monitor', () => c.notifications('update').length === 1)
   })
 
+  it('tells its clients a burst of source commits as one update3 carrying the last id, and keeps every id in its history', async () => {
+    const c = await relay.client()
+    await c.call('monitor_cond_since', ['Test', 'm', {Switch: [{columns: ['name']}]}, zero])
+    const s = await source.client()
+    const [, first] = (await s.call('monitor_cond_since', ['Test', 's', {Switch: [{columns: ['name']}]}, zero])) as [boolean, string]
+    const burst = 50
+    await Promise.all(Array.from({length: burst}, (_, i) => s.call('transact', insert(`burst-${i}`))))
+    const ids = (s.notifications('update3') as [string, string][]).map((n) => n[1])
+    await until('the relay to hold the whole burst', () => relay.relay.hosted!.lastTxnId === ids.at(-1))
+    await until('the client to hear of it', () => JSON.stringify(c.notifications('update3')).includes(`"burst-${burst - 1}"`))
+    const heard = c.notifications('update3') as [string, string, {Switch: object}][]
+    assert.ok(heard.length < burst, `the relay sent ${heard.length} notifications for ${burst} commits`)
+    assert.equal(heard.at(-1)![1], ids.at(-1))
+    assert.equal(heard.reduce((n, u) => n + Object.keys(u[2].Switch).length, 0), burst)
+    // A client that saw any id of the burst resumes from it on the relay.
+    const again = await relay.client()
+    const [found, last, since] = (await again.call('monitor_cond_since', ['Test', 'm', {Switch: [{columns: ['name']}]}, ids[burst - 3]])) as [boolean, string, {Switch: object}]
+    assert.deepEqual([found, last, Object.keys(since.Switch).length], [true, ids.at(-1), 2])
+    assert.notEqual(first, ids.at(-1))
+  })
+
   it('keeps the source transaction ids, so a client resumes on the relay with only later changes', async () => {
     const s = await source.client()
     await s.call('transact', insert('one'))

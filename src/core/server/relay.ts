@@ -7,11 +7,11 @@
  * follower of a cluster. Lock assertions are checked here: locks are granted by the relay to its own clients.
  * Forwarded transactions wait for a connection at most forwardTimeoutMs and then fail, never hang.
  */
-import {Database, DatabaseSchema, executeTransaction, type TxnEnv, type TxnOutcome} from '../ovsdb/index.js'
+import {type Changes, Database, DatabaseSchema, executeTransaction, type TxnEnv, type TxnOutcome} from '../ovsdb/index.js'
 import {isPassive, parseRemote} from '../jsonrpc/index.js'
-import {HostedDb, zeroUuid} from './hosted-db.js'
+import {HostedDb, type HistoryEntry, zeroUuid} from './hosted-db.js'
 import {followedColumns, snapshotToChanges, updatesToChanges} from './relay-apply.js'
-import {LinkError, type SourceLimits, SourceLink, splitRemotes} from './relay-source.js'
+import {LinkError, type SourceCommit, type SourceLimits, SourceLink, splitRemotes} from './relay-source.js'
 import type {OvsdbServer} from './server.js'
 import {newUuid} from './uuid.js'
 
@@ -99,8 +99,8 @@ export class RelayDb {
       name,
       {
         schema: (json) => this.schema(json),
-        snapshot: (updates, txnId) => this.apply(snapshotToChanges(this.db(), this.db().schema.tables.keys(), updates, newUuid), txnId),
-        update: (updates, txnId) => this.apply(updatesToChanges(this.db(), updates, newUuid), txnId),
+        snapshot: (updates, txnId) => this.apply([{updates, txnId}], (db, u) => snapshotToChanges(db, db.schema.tables.keys(), u, newUuid)),
+        update: (commits) => this.apply(commits, (db, u) => updatesToChanges(db, u, newUuid)),
         stateChanged: () => this.stateChanged(),
         inFlight: () => [...this.forwarded].filter((f) => f.sent && f.results === null).length,
       },
@@ -162,9 +162,9 @@ export class RelayDb {
     this.server.log('INFO', `relay ${this.name}: the source's schema changed to version ${schema.version}: following it`)
   }
 
-  private apply(changes: ReturnType<typeof updatesToChanges>, txnId: string): void {
-    // A source without history (a standalone ovsdb-server) reports the zero id: the relay keeps its own.
-    ;(this.hosted as HostedDb).commitReplicated(changes, txnId === zeroUuid ? newUuid() : txnId)
+  private apply(commits: readonly SourceCommit[], toChanges: (db: Database, updates: unknown) => Changes): void {
+    const hosted = this.hosted as HostedDb
+    hosted.commitReplicated(replicated(hosted, commits, toChanges))
     if (this.forwarded.size > 0) this.check()
   }
 
@@ -326,6 +326,14 @@ export class RelayDb {
       excluded: [],
     }
   }
+}
+
+/**
+ * The source's commits as history entries, each built when taken (against the database the previous one left).
+ * A source without history (a standalone ovsdb-server) reports the zero id: the replica then keeps ids of its own.
+ */
+export function* replicated(hosted: HostedDb, commits: readonly SourceCommit[], toChanges: (db: Database, updates: unknown) => Changes): Generator<HistoryEntry> {
+  for (const c of commits) yield {changes: toChanges(hosted.db, c.updates), txnId: c.txnId === zeroUuid ? newUuid() : c.txnId}
 }
 
 /** Parses `relay:DB:REMOTES` (ovsdb-server(1)); null when `arg` is not a relay description. */
