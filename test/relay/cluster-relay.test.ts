@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict'
 import {eventually, ovnctl, run, type ServerProcess} from '../interop/lib.js'
 import {type Member, requireBuild, sb, TestCluster, transact} from '../cluster/harness.js'
-import {Hypervisor, PyIdl, relayStatus, replicating, sbctl, startRelay} from './lib.js'
+import {PyIdl} from '../cluster/py-idl.js'
+import {Hypervisor, relayStatus, replicating, sbctl, sbSchema, startRelay} from './lib.js'
 
 /** Names of the Address_Set rows member `m` serves. */
 async function addressSets(m: Member): Promise<string[]> {
@@ -55,7 +56,7 @@ describe('an ovnctl relay in front of a three-member ovnctl cluster', function (
   })
 
   it('keeps the Python IDL connected and writes committing through a kill -9 of the leader, without a full resend', async () => {
-    idl = new PyIdl(remote)
+    idl = new PyIdl(remote, sbSchema, {anyServer: true})
     const connected = await idl.next()
     assert.equal(connected.ok, true, `the IDL did not connect through the relay: ${JSON.stringify(connected)}`)
     const created = await sbctl(remote, ['create', 'Address_Set', 'name=before-kill'])
