@@ -7,7 +7,10 @@
  * (/proc/PID/stat utime + stime). Clients are plain JSON-RPC connections in this process, monitoring Address_Set
  * with monitor_cond, the same code for every setup.
  *
- * Knobs: BENCH_ROUNDS (3), BENCH_CLIENTS (1000), BENCH_COMMITS (100 per setup and round), OVN_SB_SCHEMA.
+ * The burst measure sends BENCH_BURST writes at once and times until every client has the last of them.
+ *
+ * Knobs: BENCH_ROUNDS (3), BENCH_CLIENTS (1000), BENCH_COMMITS (100 per setup and round), BENCH_BURST (20),
+ * OVN_SB_SCHEMA.
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -23,6 +26,8 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
 const clientsMax = Number(process.env.BENCH_CLIENTS ?? 1000)
 const commits = Number(process.env.BENCH_COMMITS ?? 100)
 const relayCount = 4
+/** Writes sent at once in the burst measure. */
+const burstCommits = Number(process.env.BENCH_BURST ?? 20)
 const db = 'OVN_Southbound'
 /** A commit that has not reached every client after this long stops the benchmark. */
 const deliveryMaxMs = 30_000
@@ -115,8 +120,12 @@ class Clients {
   }
 }
 
-/** One measure: `commits` single-row writes at the leader, each until every client has it. */
-async function measure(leader: ClusterMember, clients: Clients, tag: string): Promise<{p50: number; p99: number; cpu: number}> {
+/**
+ * One measure: `commits` writes at the leader, each until every client has it. With `burst` > 1 each of them is
+ * `burst` single-row writes sent at once (as ovn-northd writes after a northbound change), timed until every client
+ * has the last one.
+ */
+async function measure(leader: ClusterMember, clients: Clients, tag: string, burst = 1): Promise<{p50: number; p99: number; cpu: number}> {
   const writer = await connect(`unix:${leader.sock}`, {timeoutMs: 5000})
   const pid = leader.proc!.pid!
   const times: number[] = []
@@ -124,15 +133,15 @@ async function measure(leader: ClusterMember, clients: Clients, tag: string): Pr
   try {
     // Three unmeasured writes warm every path (and let the relays settle on the leader).
     for (let i = -3; i < commits; i++) {
-      const name = `${tag}-${i}`
-      const reached = clients.expect(name)
+      const names = Array.from({length: burst}, (_, j) => `${tag}-${i}-${j}`)
+      const reached = clients.expect(names.at(-1)!)
       if (i === 0) cpu0 = cpuSeconds(pid)
       const start = performance.now()
-      const res = (await writer.request('transact', [db, {op: 'insert', table: 'Address_Set', row: {name}}], {timeoutMs: 10_000})) as {error?: string}[]
-      if (res.some((r) => r?.error)) throw new Error(`write ${name}: ${JSON.stringify(res)}`)
+      const all = names.map((name) => writer.request('transact', [db, {op: 'insert', table: 'Address_Set', row: {name}}], {timeoutMs: 10_000}))
+      for (const res of (await Promise.all(all)) as {error?: string}[][]) if (res.some((r) => r?.error)) throw new Error(`write: ${JSON.stringify(res)}`)
       const committed = performance.now()
       const last = await reached
-      if (process.env.BENCH_DEBUG) console.error(`    ${name}: commit ${(committed - start).toFixed(1)} ms, last client ${(last - start).toFixed(1)} ms`)
+      if (process.env.BENCH_DEBUG) console.error(`    ${names.at(-1)}: committed ${(committed - start).toFixed(1)} ms, last client ${(last - start).toFixed(1)} ms`)
       if (i >= 0) times.push(last - start)
       await sleep(pauseMs)
     }
@@ -185,6 +194,7 @@ async function fewThenMany(leader: ClusterMember, relays: RelayProc[], clients: 
   record(figures, `${label} × ${quarter}`, await measure(leader, clients, `${tag}-few`))
   await clients.add(socks, clientsMax - quarter)
   record(figures, `${label} × ${clientsMax}`, await measure(leader, clients, `${tag}-many`))
+  record(figures, `${label} × ${clientsMax}, bursts of ${burstCommits}`, await measure(leader, clients, `${tag}-burst`, burstCommits))
   clients.close()
 }
 
@@ -211,9 +221,11 @@ async function main(): Promise<void> {
     const m = (f: (x: {p50: number; p99: number; cpu: number}) => number) => median(list.map(f))
     lines.push(`| ${key} | ${m((x) => x.p50).toFixed(1)} | ${m((x) => x.p99).toFixed(1)} | ${m((x) => x.cpu).toFixed(2)} |`)
   }
-  const p99 = (key: string) => median((figures[`${key} × ${clientsMax}`] ?? []).map((x) => x.p99))
-  const theirs = p99('ovsdb-server relays, ovsdb-server cluster')
-  lines.push('', `p99 ratio at ${clientsMax} clients, target ≤ 0.5: ovnctl relays and cluster / ovsdb-server's ${(p99('ovnctl relays, ovnctl cluster') / theirs).toFixed(2)}; ovnctl relays / ovsdb-server relays, both in front of the ovsdb-server cluster ${(p99('ovnctl relays, ovsdb-server cluster') / theirs).toFixed(2)}`)
+  const p99 = (key: string, suffix: string) => median((figures[`${key} × ${clientsMax}${suffix}`] ?? []).map((x) => x.p99))
+  for (const suffix of ['', `, bursts of ${burstCommits}`]) {
+    const theirs = p99('ovsdb-server relays, ovsdb-server cluster', suffix)
+    lines.push('', `p99 ratio at ${clientsMax} clients${suffix}, target ≤ 0.5: ovnctl relays and cluster / ovsdb-server's ${(p99('ovnctl relays, ovnctl cluster', suffix) / theirs).toFixed(2)}; ovnctl relays / ovsdb-server relays, both in front of the ovsdb-server cluster ${(p99('ovnctl relays, ovsdb-server cluster', suffix) / theirs).toFixed(2)}`)
+  }
   console.log(lines.join('\n'))
 }
 

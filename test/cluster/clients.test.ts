@@ -4,47 +4,16 @@
  * must survive a SIGSTOPped leader and follower (ovsdb(7) "Clustered Database Service Model").
  */
 import assert from 'node:assert/strict'
-import {type ChildProcess, type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
+import {type ChildProcess, spawn} from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import {createInterface} from 'node:readline'
-import {binRun, childEnv, projectRoot} from '../cli/spawn.js'
+import {binRun, childEnv} from '../cli/spawn.js'
 import {exec, type Member, sb, TestCluster, transact} from './harness.js'
+import {PyIdl} from './py-idl.js'
 import {runWriter} from './writer.js'
 
 const sbSchema = '/usr/share/ovn/ovn-sb.ovsschema'
 const nbSchema = '/usr/share/ovn/ovn-nb.ovsschema'
-
-/** The Python IDL helper, answering one JSON line per command. */
-class PyIdl {
-  private readonly lines: string[] = []
-  private waiting: ((line: string) => void) | null = null
-  constructor(readonly child: ChildProcessWithoutNullStreams) {
-    createInterface({input: child.stdout}).on('line', (line) => {
-      const w = this.waiting
-      this.waiting = null
-      if (w) w(line)
-      else this.lines.push(line)
-    })
-  }
-
-  next(timeoutMs = 20_000): Promise<Record<string, unknown>> {
-    const line = this.lines.shift()
-    if (line !== undefined) return Promise.resolve(JSON.parse(line) as Record<string, unknown>)
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the Python IDL did not answer within ${timeoutMs} ms`)), timeoutMs)
-      this.waiting = (l) => {
-        clearTimeout(timer)
-        resolve(JSON.parse(l) as Record<string, unknown>)
-      }
-    })
-  }
-
-  command(cmd: string): Promise<Record<string, unknown>> {
-    this.child.stdin.write(cmd + '\n')
-    return this.next()
-  }
-}
 
 /** Names of the Address_Set rows member `m` serves. */
 async function addressSets(m: Member): Promise<string[]> {
@@ -80,10 +49,8 @@ describe('real clients against a three-member cluster under faults', function ()
 
   it('lets the Python IDL find the leader, follow a new leader after kill -9 and commit its own transaction', async () => {
     const leader = await cluster.agreedLeader()
-    const script = path.join(projectRoot, 'test', 'cluster', 'py', 'idl_cluster.py')
-    const child = spawn('/usr/bin/python3', [script, allRemotes(cluster), sbSchema], {env: childEnv()})
-    extra.push(child)
-    const idl = new PyIdl(child)
+    const idl = new PyIdl(allRemotes(cluster), sbSchema)
+    extra.push(idl.child)
     const connected = await idl.next()
     assert.deepEqual(connected, {event: 'connected', ok: true, rows: [], remote: `unix:${leader.sock}`}, 'the IDL did not settle on the leader')
 
@@ -105,7 +72,7 @@ describe('real clients against a three-member cluster under faults', function ()
     for (const m of cluster.members.filter((x) => x.proc !== null)) {
       assert.deepEqual(await addressSets(m), ['after-kill', 'before-kill', 'from-idl'], `Address_Set names on s${m.n}`)
     }
-    child.stdin.end()
+    idl.child.stdin.end()
 
     cluster.start(leader)
     await cluster.waitFor(`the restarted s${leader.n} to catch up`, async () => (await addressSets(leader)).includes('from-idl'))

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import {eventually, ok, ovnctl, run, type ServerProcess, startDbServe, startOvsdbServer, useTempDir} from '../interop/lib.js'
+import {connect} from '../../src/core/jsonrpc/index.js'
 import {relayStatus, sbSchema} from './lib.js'
 
 const sb = 'OVN_Southbound'
@@ -64,6 +65,13 @@ describe('active-backup replication with db-serve --sync-from', function () {
     const real = await transact(theirs.sock, writes('3'))
     assert.deepEqual(refused, real)
     assert.deepEqual(refused[0], {error: 'not allowed', details: 'insert operation not allowed when database server is in read only mode'})
+
+    for (const b of [backup, theirs]) {
+      const conn = await connect(`unix:${b.sock}`, {timeoutMs: 5000})
+      const lock = await conn.request('lock', ['L']).catch((err: {error?: unknown}) => err.error)
+      conn.close()
+      assert.equal(lock, 'lock and unlock methods not allowed, DB server is read only.', `lock on ${b.sock}`)
+    }
 
     const status = await appctl(backup.ctl, ['ovsdb-server/sync-status'])
     assert.equal(status, await appctl(theirs.ctl, ['ovsdb-server/sync-status']))

@@ -4,9 +4,10 @@
  * cluster leader shows to them only as latency: no reconnect, no full resend, writes keep committing.
  */
 import assert from 'node:assert/strict'
-import {eventually, ovnctl, type ServerProcess} from '../interop/lib.js'
-import {type Member, requireBuild, sb, TestCluster, transact} from '../cluster/harness.js'
-import {Hypervisor, PyIdl, relayStatus, replicating, sbctl, startRelay} from './lib.js'
+import {eventually, ovnctl, run, type ServerProcess} from '../interop/lib.js'
+import {type Member, sb, TestCluster, transact} from '../cluster/harness.js'
+import {PyIdl} from '../cluster/py-idl.js'
+import {Hypervisor, relayStatus, replicating, sbctl, sbSchema, startRelay} from './lib.js'
 
 /** Names of the Address_Set rows member `m` serves. */
 async function addressSets(m: Member): Promise<string[]> {
@@ -23,10 +24,7 @@ describe('an ovnctl relay in front of a three-member ovnctl cluster', function (
   let hv: Hypervisor | null = null
 
   before(async () => {
-    requireBuild()
-    await cluster.createFiles('sb', sb)
-    for (const m of cluster.members) cluster.start(m)
-    await cluster.agreedLeader()
+    await cluster.createAndStart()
     await transact(cluster.members[0].sock, [{op: 'insert', table: 'SB_Global', row: {}}])
     relay = await startRelay(cluster.dir, 'relay', sb, cluster.members.map((m) => `unix:${m.sock}`).join(','))
     remote = `unix:${relay.sock}`
@@ -50,10 +48,12 @@ describe('an ovnctl relay in front of a three-member ovnctl cluster', function (
     const table = await ovnctl(['relay-status', `--target=${relay.ctl}`, '--columns=database,role,state'])
     assert.equal(table.code, 0, table.stderr)
     assert.match(table.stdout, /OVN_Southbound\s+relay\s+replicating/)
+    const text = await run('ovs-appctl', ['-t', relay.ctl, 'relay/status', sb])
+    assert.match(text.stdout, new RegExp(`^Database: OVN_Southbound\nRole: relay\nSource: .*\nConnected to: unix:${leader.sock}\nState: replicating\n`))
   })
 
   it('keeps the Python IDL connected and writes committing through a kill -9 of the leader, without a full resend', async () => {
-    idl = new PyIdl(remote)
+    idl = new PyIdl(remote, sbSchema, {anyServer: true})
     const connected = await idl.next()
     assert.equal(connected.ok, true, `the IDL did not connect through the relay: ${JSON.stringify(connected)}`)
     const created = await sbctl(remote, ['create', 'Address_Set', 'name=before-kill'])

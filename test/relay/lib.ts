@@ -1,15 +1,13 @@
 /**
  * What the relay and backup tests share: relay processes (db-serve relay:DB:REMOTES), their status on the control
- * socket, the Python IDL helper of the cluster tests, and a hypervisor whose ovn-controller reaches the southbound
+ * socket, and a hypervisor whose ovn-controller reaches the southbound
  * through a relay. Every process is stopped by PID and every wait is bounded.
  */
 import assert from 'node:assert/strict'
-import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import {createInterface} from 'node:readline'
 import type {RelayStatusJson} from '../../src/core/server/relay.js'
-import {eventually, root, run, type ServerProcess, startDbServe} from '../interop/lib.js'
+import {eventually, run, type ServerProcess, startDbServe} from '../interop/lib.js'
 
 /** OVN's schemas as the OS packages install them. */
 export const sbSchema = '/usr/share/ovn/ovn-sb.ovsschema'
@@ -32,48 +30,6 @@ export async function replicating(ctl: string, timeoutMs = 15_000): Promise<Rela
   let last: RelayStatusJson[] = []
   await eventually(async () => (last = await relayStatus(ctl)).every((s) => s.state === 'replicating'), timeoutMs, `${ctl} to replicate (${JSON.stringify(last)})`)
   return last
-}
-
-/** The Python IDL helper of the cluster tests (test/cluster/py/idl_cluster.py), connected to any server. */
-export class PyIdl {
-  private readonly lines: string[] = []
-  private waiting: ((line: string) => void) | null = null
-  readonly child: ChildProcessWithoutNullStreams
-
-  constructor(remotes: string) {
-    const script = path.join(root, 'test', 'cluster', 'py', 'idl_cluster.py')
-    this.child = spawn('/usr/bin/python3', [script, remotes, sbSchema, 'any'])
-    createInterface({input: this.child.stdout}).on('line', (line) => {
-      const w = this.waiting
-      this.waiting = null
-      if (w) w(line)
-      else this.lines.push(line)
-    })
-  }
-
-  /** The next event line. */
-  next(timeoutMs = 25_000): Promise<Record<string, unknown>> {
-    const line = this.lines.shift()
-    if (line !== undefined) return Promise.resolve(JSON.parse(line) as Record<string, unknown>)
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the Python IDL did not answer within ${timeoutMs} ms`)), timeoutMs)
-      this.waiting = (l) => {
-        clearTimeout(timer)
-        resolve(JSON.parse(l) as Record<string, unknown>)
-      }
-    })
-  }
-
-  /** Sends one command and waits for its event. */
-  command(cmd: string): Promise<Record<string, unknown>> {
-    this.child.stdin.write(cmd + '\n')
-    return this.next()
-  }
-
-  /** Stops the helper by PID. */
-  stop(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL')
-  }
 }
 
 /** A hypervisor without a switch: its own Open_vSwitch database and an ovn-controller told to use `sbRemote`. */

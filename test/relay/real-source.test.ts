@@ -8,7 +8,8 @@ import path from 'node:path'
 import {Cluster, type ClusterMember} from '../../bench/lib/cluster-peers.js'
 import {connect} from '../../src/core/jsonrpc/index.js'
 import {eventually, ovnctl, run, type ServerProcess, startOvsdbServer, useTempDir} from '../interop/lib.js'
-import {PyIdl, relayStatus, replicating, sbctl, sbSchema, startRelay} from './lib.js'
+import {PyIdl} from '../cluster/py-idl.js'
+import {relayStatus, replicating, sbctl, sbSchema, startRelay} from './lib.js'
 
 const sb = 'OVN_Southbound'
 
@@ -68,7 +69,7 @@ describe('ovnctl relays in front of a standalone ovsdb-server', function () {
   })
 
   it('lets the Python IDL monitor and write through the relay', async () => {
-    const idl = new PyIdl(`unix:${relay.sock}`)
+    const idl = new PyIdl(`unix:${relay.sock}`, sbSchema, {anyServer: true})
     try {
       assert.equal((await idl.next()).ok, true)
       const own = await idl.command('insert from-idl')

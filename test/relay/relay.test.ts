@@ -93,6 +93,55 @@ describe('relay in front of db-serve (in process)', () => {
     assert.deepEqual(atSource[0].rows, [{name: 'via-relay'}])
   })
 
+  it('answers at once a write whose inserted row never reaches the replica (a non-root row collected at commit)', async () => {
+    const c = await relay.client()
+    const start = Date.now()
+    const results = (await c.call('transact', ['Test', {op: 'insert', table: 'Port', row: {name: 'orphan'}}])) as {uuid?: unknown}[]
+    assert.ok(results[0].uuid, JSON.stringify(results))
+    assert.ok(Date.now() - start < 1000, `answered after ${Date.now() - start} ms`)
+    const ports = (await (await source.client()).call('transact', ['Test', {op: 'select', table: 'Port', where: [], columns: ['name']}])) as {rows: unknown[]}[]
+    assert.deepEqual(ports[0].rows, [], 'the source kept the unreferenced Port: the test proves nothing')
+  })
+
+  it('serves monitor, monitor_cond with a condition and monitor_cond_change from its replica', async () => {
+    const s = await source.client()
+    await s.call('transact', insert('a'))
+    const c = await relay.client()
+    const v1 = (await c.call('monitor', ['Test', 'v1', {Switch: {columns: ['name']}}])) as {Switch: Record<string, unknown>}
+    assert.deepEqual(Object.values(v1.Switch), [{new: {name: 'a'}}])
+    const cond = (await c.call('monitor_cond', ['Test', 'v2', {Switch: [{columns: ['name'], where: [['name', '==', 'b']]}]}])) as object
+    assert.deepEqual(cond, {})
+    await s.call('transact', insert('b'))
+    await until('update2 of "b"', () => c.notifications('update2').length === 1)
+    assert.match(JSON.stringify(c.notifications('update2')[0]), /"insert":\{"name":"b"\}/)
+    await c.call('monitor_cond_change', ['v2', 'v2', {Switch: [{where: [['name', '==', 'a']]}]}])
+    await until('the condition change', () => c.notifications('update2').length === 2)
+    const change = JSON.stringify(c.notifications('update2')[1])
+    assert.ok(change.includes('"delete":null') && change.includes('"insert":{"name":"a"}'), change)
+    await until('update of "b" for the v1 monitor', () => c.notifications('update').length === 1)
+  })
+
+  it('tells its clients a burst of source commits as one update3 carrying the last id, and keeps every id in its history', async () => {
+    const c = await relay.client()
+    await c.call('monitor_cond_since', ['Test', 'm', {Switch: [{columns: ['name']}]}, zero])
+    const s = await source.client()
+    const [, first] = (await s.call('monitor_cond_since', ['Test', 's', {Switch: [{columns: ['name']}]}, zero])) as [boolean, string]
+    const burst = 50
+    await Promise.all(Array.from({length: burst}, (_, i) => s.call('transact', insert(`burst-${i}`))))
+    const ids = (s.notifications('update3') as [string, string][]).map((n) => n[1])
+    await until('the relay to hold the whole burst', () => relay.relay.hosted!.lastTxnId === ids.at(-1))
+    await until('the client to hear of it', () => JSON.stringify(c.notifications('update3')).includes(`"burst-${burst - 1}"`))
+    const heard = c.notifications('update3') as [string, string, {Switch: object}][]
+    assert.ok(heard.length < burst, `the relay sent ${heard.length} notifications for ${burst} commits`)
+    assert.equal(heard.at(-1)![1], ids.at(-1))
+    assert.equal(heard.reduce((n, u) => n + Object.keys(u[2].Switch).length, 0), burst)
+    // A client that saw any id of the burst resumes from it on the relay.
+    const again = await relay.client()
+    const [found, last, since] = (await again.call('monitor_cond_since', ['Test', 'm', {Switch: [{columns: ['name']}]}, ids[burst - 3]])) as [boolean, string, {Switch: object}]
+    assert.deepEqual([found, last, Object.keys(since.Switch).length], [true, ids.at(-1), 2])
+    assert.notEqual(first, ids.at(-1))
+  })
+
   it('keeps the source transaction ids, so a client resumes on the relay with only later changes', async () => {
     const s = await source.client()
     await s.call('transact', insert('one'))

@@ -195,11 +195,17 @@ export class JsonRpcConnection {
     if (this.closedReason !== null || this.outQueue.length === 0) return
     const parts = this.outQueue
     this.outQueue = []
-    const text = parts.length === 1 ? parts[0] : parts.map((p) => (typeof p === 'string' ? p : p.toString('utf8'))).join('')
-    // Encoded once, here: counting the bytes of a string and then writing it would encode it twice.
-    const data = typeof text === 'string' ? Buffer.from(text) : text
-    this.counters.bytesOut += data.length
-    this.socket.write(data)
+    // Shared monitor messages come encoded (Buffer): keep them so; strings are encoded once, here (counting the
+    // bytes of a string and then writing it would encode it twice).
+    const data =
+      parts.length === 1
+        ? parts[0]
+        : parts.some((p) => typeof p !== 'string')
+          ? Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)))
+          : parts.join('')
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data
+    this.counters.bytesOut += bytes.length
+    this.socket.write(bytes)
     if (this.socket.writableLength > this.limits.backlogBytesMax) {
       this.socket.destroy()
       this.teardown(`backlog of ${this.socket.writableLength} bytes exceeds backlogBytesMax=${this.limits.backlogBytesMax}`)

@@ -12,6 +12,7 @@ import {
   type TxnOutcome,
 } from '../ovsdb/index.js'
 import type {Monitor} from './monitor.js'
+import {netChanges} from './net-changes.js'
 import {newUuid as defaultNewUuid} from './uuid.js'
 
 /** The durable side of a database: where committed transactions go. */
@@ -216,10 +217,18 @@ export class HostedDb {
 
   /** Records a commit in the history and tells every monitor. */
   private publish(changes: Changes, txnId: string): void {
+    this.remember(changes, txnId)
+    this.tell(changes, txnId)
+  }
+
+  private remember(changes: Changes, txnId: string): void {
     this.lastTxnId = txnId
     this.history.push({txnId, changes})
     if (this.history.length > this.limits.historyTxnsMax) this.history.shift()
-    const shared = new Map<string, string | null>()
+  }
+
+  private tell(changes: Changes, txnId: string): void {
+    const shared = new Map<string, string | Buffer | null>()
     for (const monitor of this.monitors) monitor.notifyCommit(changes, txnId, shared)
     for (const listener of this.commitListeners) listener(changes)
   }
@@ -234,20 +243,37 @@ export class HostedDb {
   }
 
   /**
-   * [relay, backup] Commits changes another server made (a relay's or backup's source): written to the log if
-   * there is one, then published under the source's transaction id, so that a client can resume
-   * (monitor_cond_since) on any server that follows the same source.
+   * [relay, backup] Commits consecutive commits another server made (a relay's or backup's source), each built
+   * when taken from `commits`, against the database the previous one left: written to the log if there is one,
+   * each recorded in the history under the source's transaction id (so that a client resumes with
+   * monitor_cond_since on any server that follows the same source), and told to the monitors once, as their net
+   * changes under the last id: a burst from the source costs each client one message, not one per commit.
+   * A commit that cannot be built (it throws) leaves the earlier ones committed and published.
    */
-  commitReplicated(changes: Changes, txnId: string): void {
-    this.db.commit(changes)
-    let written: Promise<void> | undefined
+  commitReplicated(commits: Iterable<HistoryEntry>): void {
+    const done: HistoryEntry[] = []
+    const writes: Promise<void>[] = []
     try {
-      written = changes.size === 0 ? undefined : this.log?.append(changes, {durable: false, dateMs: Date.now()})
-    } catch (err) {
-      written = Promise.reject(err)
+      for (const commit of commits) {
+        this.db.commit(commit.changes)
+        done.push(commit)
+        try {
+          const written = commit.changes.size === 0 ? undefined : this.log?.append(commit.changes, {durable: false, dateMs: Date.now()})
+          if (written !== undefined) writes.push(written)
+        } catch (err) {
+          writes.push(Promise.reject(err))
+        }
+      }
+    } finally {
+      if (done.length > 0) {
+        const written = writes.length === 0 ? undefined : Promise.all(writes).then(() => {})
+        this.after(written, () => {
+          for (const commit of done) this.remember(commit.changes, commit.txnId)
+          this.tell(netChanges(done.map((c) => c.changes)), done.at(-1)!.txnId)
+        })
+        this.retryBlocked()
+      }
     }
-    this.after(written, () => this.publish(changes, txnId))
-    this.retryBlocked()
   }
 
   /** Commits made after `txnId`, or null when the history does not reach back that far. */

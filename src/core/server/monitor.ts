@@ -13,7 +13,7 @@ export type TableUpdates = Record<string, Record<string, object>>
 /** Where a monitor's notifications go. */
 export interface MonitorSink {
   /** Queues already-serialized bytes to the client. */
-  send(message: string): void
+  send(message: string | Buffer): void
 }
 
 /** A live monitor. */
@@ -75,18 +75,30 @@ export class Monitor {
   }
 
   /**
-   * Sends the notification for one commit, if this monitor sees anything of it. `shared` holds the serialized
-   * updates per shape for this commit: many clients of one shape (a relay's, ovn-controllers') cost one
-   * computation and one JSON.stringify.
+   * Sends the notification for one commit, if this monitor sees anything of it. `shared` holds, for this commit,
+   * the serialized updates per shape and the encoded message per shape and monitor id: many clients of one shape
+   * that use the same monitor id (OVS IDLs all name theirs ["monid", DB]) cost one computation, one
+   * JSON.stringify and one UTF-8 encoding, and receive the same bytes.
    */
-  notifyCommit(changes: Changes, txnId: string, shared?: Map<string, string | null>): void {
-    let body = shared?.get(this.shape)
-    if (body === undefined) {
+  notifyCommit(changes: Changes, txnId: string, shared?: Map<string, string | Buffer | null>): void {
+    if (shared === undefined) {
       const updates = this.updatesFor(changes)
-      body = updates === null ? null : JSON.stringify(updates)
-      shared?.set(this.shape, body)
+      if (updates !== null) this.sink.send(this.notification(updates, txnId))
+      return
     }
-    if (body !== null) this.sink.send(this.wrap(body, txnId))
+    const key = `${this.shape}\n${JSON.stringify(this.id)}`
+    let message = shared.get(key)
+    if (message === undefined) {
+      let body = shared.get(this.shape) as string | null | undefined
+      if (body === undefined) {
+        const updates = this.updatesFor(changes)
+        body = updates === null ? null : JSON.stringify(updates)
+        shared.set(this.shape, body)
+      }
+      message = body === null ? null : Buffer.from(this.wrap(body, txnId))
+      shared.set(key, message)
+    }
+    if (message !== null) this.sink.send(message)
   }
 
   /** The serialized update/update2/update3 notification carrying `updates`. */

@@ -46,12 +46,21 @@ export interface LinkHandlers {
   schema(schemaJson: Record<string, unknown>): Map<string, string[]>
   /** A full snapshot of the followed tables (the source could not resume from our transaction id). */
   snapshot(updates: unknown, txnId: string): void
-  /** The changes of one source commit (or of every commit since our transaction id). */
-  update(updates: unknown, txnId: string): void
+  /**
+   * The changes of consecutive source commits (those that arrived together), or of every commit since our
+   * transaction id: applied in order, told to clients at once.
+   */
+  update(commits: readonly SourceCommit[]): void
   /** The state changed (connected, lost, error). */
   stateChanged(): void
   /** Requests the owner has in flight on the connection (a connection being left is closed once they are answered). */
   inFlight?(): number
+}
+
+/** One commit of the source: its <table-updates2> and transaction id. */
+export interface SourceCommit {
+  readonly updates: unknown
+  readonly txnId: string
 }
 
 /** The source cannot be followed as it is: the link stays in "error" and retries with back-off. */
@@ -97,6 +106,8 @@ export class SourceLink {
   private probeSentMs: number | null = null
   /** Notifications that arrived while the monitor reply was being handled. */
   private buffered: unknown[][] | null = null
+  /** Commits received in this turn, applied together once the turn's messages are read. */
+  private pending: SourceCommit[] = []
   private serverRow: ServerRow = {}
 
   constructor(
@@ -208,7 +219,7 @@ export class SourceLink {
     const [found, txnId, updates] = reply
     if (found) {
       this.counters.resumes++
-      this.handlers.update(updates, txnId)
+      this.handlers.update([{updates, txnId}])
     } else {
       this.counters.fullSyncs++
       this.handlers.snapshot(updates, txnId)
@@ -217,6 +228,7 @@ export class SourceLink {
     const held = this.buffered ?? []
     this.buffered = null
     for (const params of held) this.update3(params)
+    this.flushUpdates()
     this.counters.connects++
     this.failuresInPass = 0
     this.backoffMs = this.opts.limits.reconnectMsMin
@@ -231,8 +243,12 @@ export class SourceLink {
     try {
       if (method === 'update3' && params[0] === 'db') {
         if (this.buffered !== null) this.buffered.push(params)
-        else this.update3(params)
-      } else if (method === 'update2' && params[0] === 'server') {
+        else if (this.update3(params) === 1) queueMicrotask(() => gen === this.generation && this.guarded(gen, () => this.flushUpdates()))
+        return
+      }
+      // Anything else comes after the commits read before it.
+      this.flushUpdates()
+      if (method === 'update2' && params[0] === 'server') {
         this.serverUpdate(params[1])
         if (this.connectedRemote !== null) this.leaveIfWrongMember(gen, this.connectedRemote)
       } else if (method === 'monitor_canceled' && params[0] === 'db') {
@@ -243,12 +259,29 @@ export class SourceLink {
     }
   }
 
-  private update3(params: unknown[]): void {
+  /** Queues one commit; returns how many are queued (the first one schedules the flush). */
+  private update3(params: unknown[]): number {
     const txnId = params[1]
     if (typeof txnId !== 'string') throw new ReplicaMismatchError(`update3 without a transaction id: ${JSON.stringify(params).slice(0, 200)}`)
     this.counters.updates++
-    this.handlers.update(params[2], txnId)
-    this.lastTxnId = txnId
+    return this.pending.push({updates: params[2], txnId})
+  }
+
+  /** Applies the queued commits. */
+  private flushUpdates(): void {
+    if (this.pending.length === 0) return
+    const commits = this.pending
+    this.pending = []
+    this.handlers.update(commits)
+    this.lastTxnId = commits.at(-1)!.txnId
+  }
+
+  private guarded(gen: number, run: () => void): void {
+    try {
+      run()
+    } catch (err) {
+      this.failed(gen, err as Error)
+    }
   }
 
   /** Keeps the _Server.Database row of the followed database from <table-updates2>. */
@@ -324,6 +357,15 @@ export class SourceLink {
   /** A connection failed or was refused: retry the next remote, after a back-off once the whole list failed. */
   private failed(gen: number, err: Error): void {
     if (gen !== this.generation) return
+    // Commits read before the failure are good: apply them (a failure to, only changes the reason).
+    if (this.pending.length > 0 && !(err instanceof ReplicaMismatchError)) {
+      try {
+        this.flushUpdates()
+      } catch (flushErr) {
+        err = flushErr as Error
+      }
+    }
+    this.pending = []
     this.generation++
     this.dropConnection(err.message)
     if (err instanceof ReplicaMismatchError) {

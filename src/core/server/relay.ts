@@ -7,11 +7,11 @@
  * follower of a cluster. Lock assertions are checked here: locks are granted by the relay to its own clients.
  * Forwarded transactions wait for a connection at most forwardTimeoutMs and then fail, never hang.
  */
-import {Database, DatabaseSchema, executeTransaction, type TxnEnv, type TxnOutcome} from '../ovsdb/index.js'
+import {type Changes, Database, DatabaseSchema, executeTransaction, type TxnEnv, type TxnOutcome} from '../ovsdb/index.js'
 import {isPassive, parseRemote} from '../jsonrpc/index.js'
-import {HostedDb, zeroUuid} from './hosted-db.js'
+import {HostedDb, type HistoryEntry, zeroUuid} from './hosted-db.js'
 import {followedColumns, snapshotToChanges, updatesToChanges} from './relay-apply.js'
-import {LinkError, type SourceLimits, SourceLink, splitRemotes} from './relay-source.js'
+import {LinkError, type SourceCommit, type SourceLimits, SourceLink, splitRemotes} from './relay-source.js'
 import type {OvsdbServer} from './server.js'
 import {newUuid} from './uuid.js'
 
@@ -37,8 +37,10 @@ interface Forwarded {
   deadlineMs: number
   sent: boolean
   done: boolean
-  /** Once answered: the rows it inserted, which must be in the replica before the client hears. */
+  /** Once answered: the rows it inserted into root tables, which must be in the replica before the client hears. */
   inserted: string[] | null
+  /** Batches of source commits the replica had applied when the answer came. */
+  appliedAtAnswer: number
   results: unknown[] | null
 }
 
@@ -87,6 +89,8 @@ export class RelayDb {
   private readonly forwarded = new Set<Forwarded>()
   private timer: NodeJS.Timeout | null = null
   private downTimer: NodeJS.Timeout | null = null
+  /** Batches of source commits applied so far. */
+  private applied = 0
 
   constructor(
     private readonly server: OvsdbServer,
@@ -99,8 +103,8 @@ export class RelayDb {
       name,
       {
         schema: (json) => this.schema(json),
-        snapshot: (updates, txnId) => this.apply(snapshotToChanges(this.db(), this.db().schema.tables.keys(), updates, newUuid), txnId),
-        update: (updates, txnId) => this.apply(updatesToChanges(this.db(), updates, newUuid), txnId),
+        snapshot: (updates, txnId) => this.apply([{updates, txnId}], (db, u) => snapshotToChanges(db, db.schema.tables.keys(), u, newUuid)),
+        update: (commits) => this.apply(commits, (db, u) => updatesToChanges(db, u, newUuid)),
         stateChanged: () => this.stateChanged(),
         inFlight: () => [...this.forwarded].filter((f) => f.sent && f.results === null).length,
       },
@@ -162,9 +166,10 @@ export class RelayDb {
     this.server.log('INFO', `relay ${this.name}: the source's schema changed to version ${schema.version}: following it`)
   }
 
-  private apply(changes: ReturnType<typeof updatesToChanges>, txnId: string): void {
-    // A source without history (a standalone ovsdb-server) reports the zero id: the relay keeps its own.
-    ;(this.hosted as HostedDb).commitReplicated(changes, txnId === zeroUuid ? newUuid() : txnId)
+  private apply(commits: readonly SourceCommit[], toChanges: (db: Database, updates: unknown) => Changes): void {
+    const hosted = this.hosted as HostedDb
+    hosted.commitReplicated(replicated(hosted, commits, toChanges))
+    this.applied++
     if (this.forwarded.size > 0) this.check()
   }
 
@@ -211,6 +216,7 @@ export class RelayDb {
       sent: false,
       done: false,
       inserted: null,
+      appliedAtAnswer: 0,
       results: null,
     }
     this.forwarded.add(f)
@@ -242,7 +248,10 @@ export class RelayDb {
     for (const f of [...this.forwarded]) {
       if (f.done) continue
       if (f.results !== null) {
-        if (f.inserted!.every((uuid) => this.holds(uuid)) || now >= f.deadlineMs) {
+        // Sources send a transaction's updates before its answer (ovsdb-server and db-serve alike), so the rows
+        // are normally here already. A row another commit deleted meanwhile never shows: any later commit applied
+        // means the stream went past this one.
+        if (f.inserted!.every((uuid) => this.holds(uuid)) || this.applied > f.appliedAtAnswer || now >= f.deadlineMs) {
           if (now >= f.deadlineMs) this.server.log('WARN', `relay ${this.name}: a forwarded transaction's change did not reach the replica within ${this.opts.limits.visibleWaitMs} ms (visibleWaitMs)`)
           this.finish(f, {kind: 'committed', results: f.results, changes: null, durable: false})
         }
@@ -263,10 +272,13 @@ export class RelayDb {
       (raw) => {
         const results = Array.isArray(raw) ? raw : [raw]
         f.results = results
-        f.inserted = results.flatMap((r) => {
+        // A row inserted into a non-root table may be garbage-collected at commit (RFC 7047 §3.2 "isRoot").
+        f.inserted = results.flatMap((r, i) => {
           const uuid = (r as {uuid?: unknown} | null)?.uuid
-          return Array.isArray(uuid) && typeof uuid[1] === 'string' ? [uuid[1]] : []
+          const table = this.db().schema.tables.get(String((f.ops[i] as {table?: unknown})?.table))
+          return Array.isArray(uuid) && typeof uuid[1] === 'string' && table?.isRoot === true ? [uuid[1]] : []
         })
+        f.appliedAtAnswer = this.applied
         f.deadlineMs = Date.now() + this.opts.limits.visibleWaitMs
         this.arm()
         this.check()
@@ -326,6 +338,14 @@ export class RelayDb {
       excluded: [],
     }
   }
+}
+
+/**
+ * The source's commits as history entries, each built when taken (against the database the previous one left).
+ * A source without history (a standalone ovsdb-server) reports the zero id: the replica then keeps ids of its own.
+ */
+export function* replicated(hosted: HostedDb, commits: readonly SourceCommit[], toChanges: (db: Database, updates: unknown) => Changes): Generator<HistoryEntry> {
+  for (const c of commits) yield {changes: toChanges(hosted.db, c.updates), txnId: c.txnId === zeroUuid ? newUuid() : c.txnId}
 }
 
 /** Parses `relay:DB:REMOTES` (ovsdb-server(1)); null when `arg` is not a relay description. */

@@ -7,8 +7,7 @@
  * reconnect and learn the new role.
  */
 import {DatabaseSchema} from '../ovsdb/index.js'
-import {zeroUuid} from './hosted-db.js'
-import {clientsOf, checkActiveRemotes, type RelayStatusJson} from './relay.js'
+import {clientsOf, checkActiveRemotes, type RelayStatusJson, replicated} from './relay.js'
 import {followedColumns, snapshotToChanges, updatesToChanges} from './relay-apply.js'
 import {LinkError, type SourceLimits, SourceLink} from './relay-source.js'
 import type {OvsdbServer} from './server.js'
@@ -80,6 +79,7 @@ export class Replication {
     if (this.activeServer === null) throw new ReplicationError('Unable to connect: active server is not specified.')
     const wasActive = this.role === 'active'
     this.role = 'backup'
+    this.server.backup = true
     this.restartLinks()
     if (wasActive) this.closeClients('this server became a backup')
   }
@@ -89,6 +89,7 @@ export class Replication {
     const wasBackup = this.role === 'backup'
     this.stopLinks()
     this.role = 'active'
+    this.server.backup = false
     for (const name of this.databases()) this.server.setReadOnly(name, this.alwaysReadOnly.has(name))
     if (wasBackup) {
       this.server.log('INFO', 'replication: promoted to the active role')
@@ -119,7 +120,6 @@ export class Replication {
   private linkFor(name: string): SourceLink {
     const hosted = this.server.database(name)!
     let followed: string[] = []
-    const id = (txnId: string) => (txnId === zeroUuid ? newUuid() : txnId)
     return new SourceLink(
       this.activeServer!,
       name,
@@ -131,8 +131,8 @@ export class Replication {
           followed = [...hosted.schema.tables.keys()].filter((t) => !this.excluded.includes(`${name}:${t}`))
           return followedColumns(hosted.schema, followed)
         },
-        snapshot: (updates, txnId) => hosted.commitReplicated(snapshotToChanges(hosted.db, followed, updates, newUuid), id(txnId)),
-        update: (updates, txnId) => hosted.commitReplicated(updatesToChanges(hosted.db, updates, newUuid), id(txnId)),
+        snapshot: (updates, txnId) => hosted.commitReplicated(replicated(hosted, [{updates, txnId}], (db, u) => snapshotToChanges(db, followed, u, newUuid))),
+        update: (commits) => hosted.commitReplicated(replicated(hosted, commits, (db, u) => updatesToChanges(db, u, newUuid))),
         stateChanged: () => {},
       },
       {limits: this.sourceLimits, leaderOnly: false, log: (level, m) => this.server.log(level, `replication ${m}`)},

@@ -98,6 +98,8 @@ export class OvsdbServer {
   private readonly dbs = new Map<string, HostedDb>()
   readonly remotes = new RemoteManager(this)
   readonly tls: TlsContextSource | undefined
+  /** [backup] Set while the server is a backup: ovsdb-server then refuses lock, steal and unlock too. */
+  backup = false
   private nextSessionNumber = 0
   private readonly serverDb: HostedDb
   private readonly readOnlyDbs = new Set<string>()

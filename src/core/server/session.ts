@@ -47,7 +47,7 @@ export class Session implements RpcHandler, LockClient {
   }
 
   /** Queues already-serialized bytes to this client. */
-  send(message: string): void {
+  send(message: string | Buffer): void {
     this.conn.send(message)
   }
 
@@ -271,6 +271,8 @@ export class Session implements RpcHandler, LockClient {
     if (params.length !== 1 || typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
       throw syntaxError(`${method}: lock name must be an id`, params)
     }
+    // The words of ovsdb-server 3.1 on a backup (ovsdb-server(1): a backup "rejects ... lock commands").
+    if (this.server.backup) throw new MethodError('lock and unlock methods not allowed, DB server is read only.')
     const locks = this.server.locks
     if (method === 'unlock') {
       if (!this.locks.delete(name)) throw syntaxError(`unlock: "unlock" without "lock" or "steal"`, params)
