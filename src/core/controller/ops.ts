@@ -1,0 +1,69 @@
+/**
+ * The transactions the controller writes (RFC 7047 §5.2 operations), built as values: registering the chassis
+ * in the Southbound (Chassis, its Encap, Chassis_Private: ovn-sb(5)), claiming and releasing Port_Binding rows,
+ * and in the local Open_vSwitch database the tunnel ports to other chassis, the conntrack zones kept in the
+ * bridge's external_ids, and `external_ids:ovn-installed` on interfaces whose flows are in the switch.
+ */
+import type {ControllerConfig} from './config.js'
+
+const byUuid = (uuid: string) => [['_uuid', '==', ['uuid', uuid]]]
+
+/** Inserts this chassis with its Encap and Chassis_Private (when `existing` is undefined), or updates its encapsulation. */
+export function registerChassisOps(config: ControllerConfig, hostname: string, existing: {uuid: string; privateExists: boolean} | undefined): unknown[] {
+  const encap = {type: config.encapType, ip: config.encapIp, chassis_name: config.systemId, options: ['map', [['csum', 'true']]]}
+  const ops: unknown[] = [{op: 'insert', table: 'Encap', row: encap, 'uuid-name': 'encap'}]
+  if (existing === undefined) {
+    ops.push({op: 'insert', table: 'Chassis', row: {name: config.systemId, hostname, encaps: ['named-uuid', 'encap']}, 'uuid-name': 'chassis'})
+    ops.push({op: 'insert', table: 'Chassis_Private', row: {name: config.systemId, chassis: ['named-uuid', 'chassis']}})
+    return ops
+  }
+  ops.push({op: 'update', table: 'Chassis', where: byUuid(existing.uuid), row: {hostname, encaps: ['named-uuid', 'encap']}})
+  if (!existing.privateExists) ops.push({op: 'insert', table: 'Chassis_Private', row: {name: config.systemId, chassis: ['uuid', existing.uuid]}})
+  return ops
+}
+
+/** Binds a port to this chassis (ovn-sb(5) Port_Binding "chassis"); `up` once its flows are installed. */
+export function claimOp(port: string, chassis: string, up: boolean): unknown {
+  return {op: 'update', table: 'Port_Binding', where: byUuid(port), row: {chassis: ['uuid', chassis], up}}
+}
+
+/** Unbinds a port whose interface left this chassis. */
+export function releaseOp(port: string): unknown {
+  return {op: 'update', table: 'Port_Binding', where: byUuid(port), row: {chassis: ['set', []], up: false}}
+}
+
+/** Records zone changes in the bridge's external_ids (null removes a key). */
+export function zoneOps(bridge: string, changes: ReadonlyMap<string, number | null>): unknown[] {
+  if (changes.size === 0) return []
+  const keys = [...changes.keys()]
+  const set = [...changes].filter(([, v]) => v !== null).map(([k, v]) => [k, String(v)])
+  const mutations: unknown[] = [['external_ids', 'delete', ['set', keys]]]
+  if (set.length > 0) mutations.push(['external_ids', 'insert', ['map', set]])
+  return [{op: 'mutate', table: 'Bridge', where: byUuid(bridge), mutations}]
+}
+
+/** The name ovn-controller gives the tunnel port to a chassis: "ovn-" and the first 6 characters of its name, "-0". */
+export function tunnelPortName(chassis: string): string {
+  return `ovn-${chassis.slice(0, 6)}-0`
+}
+
+/** Adds a tunnel port to `chassis` at `ip` on the bridge. */
+export function addTunnelOps(bridge: string, chassis: string, type: string, ip: string, index: number): unknown[] {
+  const name = tunnelPortName(chassis) + (index > 0 ? `-${index}` : '')
+  const options = [['remote_ip', ip], ['key', 'flow'], ...(type === 'geneve' ? [['csum', 'true']] : [])]
+  return [
+    {op: 'insert', table: 'Interface', row: {name, type, options: ['map', options], external_ids: ['map', [['ovn-chassis-id', chassis]]]}, 'uuid-name': `if${index}`},
+    {op: 'insert', table: 'Port', row: {name, interfaces: ['named-uuid', `if${index}`], external_ids: ['map', [['ovn-chassis-id', chassis]]]}, 'uuid-name': `port${index}`},
+    {op: 'mutate', table: 'Bridge', where: byUuid(bridge), mutations: [['ports', 'insert', ['set', [['named-uuid', `port${index}`]]]]]},
+  ]
+}
+
+/** Removes a tunnel port from the bridge (the Port and its Interface go with it: they are not root rows). */
+export function removeTunnelOp(bridge: string, port: string): unknown {
+  return {op: 'mutate', table: 'Bridge', where: byUuid(bridge), mutations: [['ports', 'delete', ['set', [['uuid', port]]]]]}
+}
+
+/** Marks an interface's flows as installed (ovn-controller(8) Interface external_ids:ovn-installed). */
+export function installedOp(iface: string): unknown {
+  return {op: 'mutate', table: 'Interface', where: byUuid(iface), mutations: [['external_ids', 'insert', ['map', [['ovn-installed', 'true']]]]]}
+}
