@@ -26,6 +26,8 @@ export interface FlowRecord {
 /** What `flows/json` returns. */
 export interface FlowsDocument {
   chassis: string
+  /** How ovs-ofctl reaches the controller's switch. */
+  switch: string
   datapaths: Array<{uuid: string; key: number; name: string}>
   ports: Array<{name: string; key: number; datapath: number}>
   flows: FlowRecord[]
@@ -39,6 +41,7 @@ export function flowsDocument(controller: Controller): FlowsDocument {
   const local = controller.engine.local
   const doc: FlowsDocument = {
     chassis: controller.config?.systemId ?? '',
+    switch: controller.switchTarget(),
     datapaths: [...local].map((u) => sb.datapaths.get(u)).filter((d) => d !== undefined).map((d) => ({uuid: d.uuid, key: d.key, name: d.name})),
     ports: [...sb.ports.values()].filter((p) => local.has(p.datapath)).map((p) => ({name: p.name, key: p.key, datapath: sb.datapaths.get(p.datapath)?.key ?? 0})),
     flows: [],

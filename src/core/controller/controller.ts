@@ -92,6 +92,13 @@ export class Controller {
     this.sbDb?.stop()
   }
 
+  /** How ovs-ofctl reaches the switch: --switch, else the bridge's management socket in the run directory. */
+  switchTarget(): string {
+    if (this.options.switchTarget) return this.options.switchTarget
+    const rundir = (this.options.env ?? process.env).OVS_RUNDIR ?? '/var/run/openvswitch'
+    return `unix:${rundir}/${this.config?.bridge ?? 'br-int'}.mgmt`
+  }
+
   /** The flows the controller wants in the switch now. */
   get desired(): readonly DesiredFlow[] {
     return this.desiredFlows
@@ -349,7 +356,7 @@ export class Controller {
   }
 
   private async install(config: ControllerConfig, desired: ReturnType<FlowEngine['desired']>): Promise<void> {
-    const sw = new OfctlSwitch(this.options.switchTarget ?? config.bridge, this.options.env)
+    const sw = new OfctlSwitch(this.switchTarget(), this.options.env)
     const started = performance.now()
     if (!this.installed) {
       if (config.encapType === 'geneve') await sw.ensureGeneveOption()
