@@ -14,7 +14,7 @@ import {type BridgeView, type ConfigOverrides, type ControllerConfig, ConfigErro
 import {FlowEngine, type LflowError} from './engine.js'
 import type {DesiredFlow} from './lflow.js'
 import {ZoneTable, localDatapaths, missingPeers} from './local.js'
-import {addTunnelOps, claimOp, installedOp, registerChassisOps, releaseOp, removeTunnelOp, zoneOps} from './ops.js'
+import {addTunnelOps, claimOp, installedOp, nbCfgOp, registerChassisOps, releaseOp, removeTunnelOp, zoneOps} from './ops.js'
 import {physicalFlows, type Tunnel} from './physical.js'
 import {SbIndex, noChanges, sbTables, type SbChanges} from './sb-index.js'
 import {mapOf} from './sb-model.js'
@@ -131,6 +131,8 @@ export class Controller {
     if (this.config) lines.push(`chassis: ${this.config.systemId}`, `bridge: ${this.config.bridge}`)
     lines.push(`local datapaths: ${this.engine.local.size}`, `logical flows compiled: ${this.engine.size}`, `desired flows: ${this.desiredFlows.length}`)
     lines.push(`runs: ${this.stats.runs} (full recomputes: ${this.stats.fullRecomputes}), installs: ${this.stats.installs}, errors: ${this.stats.errors}`)
+    const b = this.stats.lastBundle
+    if (b) lines.push(`last bundle: ${b.flowsAdded} added, ${b.flowsDeleted} deleted, ${b.flowsReplaced} replaced; groups ${b.groupsAdded} added, ${b.groupsDeleted} deleted, ${b.groupsReplaced} replaced`)
     return lines.join('\n') + '\n'
   }
 
@@ -276,6 +278,10 @@ export class Controller {
       if (p.up !== true) sbOps.push(claimOp(p.uuid, me, true))
       const ids = mapOf(this.ovs.table('Interface').get(iface)?.external_ids)
       if (ids['ovn-installed'] !== 'true') ovsOps.push(installedOp(iface))
+    }
+    const nbCfg = Number([...sb.table('SB_Global').values()][0]?.nb_cfg ?? 0)
+    for (const [uuid, row] of sb.table('Chassis_Private')) {
+      if (row.name === this.config?.systemId && Number(row.nb_cfg) !== nbCfg) sbOps.push(nbCfgOp(uuid, nbCfg))
     }
     if (sbOps.length > 0) await sb.transact(sbOps)
     if (ovsOps.length > 0) await this.ovs.transact(ovsOps)

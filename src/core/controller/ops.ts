@@ -8,16 +8,30 @@ import type {ControllerConfig} from './config.js'
 
 const byUuid = (uuid: string) => [['_uuid', '==', ['uuid', uuid]]]
 
+/**
+ * The features this controller supports, advertised in Chassis other_config as ovn-controller 23.03 does;
+ * ovn-northd writes some logical flows differently when every chassis has one (ct-no-masked-label: ct_mark.blocked
+ * instead of ct_label.blocked; port-up-notif: it relies on Port_Binding "up").
+ */
+export const chassisFeatures: ReadonlyArray<[string, string]> = [
+  ['ct-no-masked-label', 'true'],
+  ['is-interconn', 'false'],
+  ['mac-binding-timestamp', 'true'],
+  ['ovn-ct-lb-related', 'true'],
+  ['port-up-notif', 'true'],
+]
+
 /** Inserts this chassis with its Encap and Chassis_Private (when `existing` is undefined), or updates its encapsulation. */
 export function registerChassisOps(config: ControllerConfig, hostname: string, existing: {uuid: string; privateExists: boolean} | undefined): unknown[] {
   const encap = {type: config.encapType, ip: config.encapIp, chassis_name: config.systemId, options: ['map', [['csum', 'true']]]}
+  const otherConfig = ['map', [...chassisFeatures, ['ovn-monitor-all', String(config.monitorAll)]].sort()]
   const ops: unknown[] = [{op: 'insert', table: 'Encap', row: encap, 'uuid-name': 'encap'}]
   if (existing === undefined) {
-    ops.push({op: 'insert', table: 'Chassis', row: {name: config.systemId, hostname, encaps: ['named-uuid', 'encap']}, 'uuid-name': 'chassis'})
+    ops.push({op: 'insert', table: 'Chassis', row: {name: config.systemId, hostname, encaps: ['named-uuid', 'encap'], other_config: otherConfig}, 'uuid-name': 'chassis'})
     ops.push({op: 'insert', table: 'Chassis_Private', row: {name: config.systemId, chassis: ['named-uuid', 'chassis']}})
     return ops
   }
-  ops.push({op: 'update', table: 'Chassis', where: byUuid(existing.uuid), row: {hostname, encaps: ['named-uuid', 'encap']}})
+  ops.push({op: 'update', table: 'Chassis', where: byUuid(existing.uuid), row: {hostname, encaps: ['named-uuid', 'encap'], other_config: otherConfig}})
   if (!existing.privateExists) ops.push({op: 'insert', table: 'Chassis_Private', row: {name: config.systemId, chassis: ['uuid', existing.uuid]}})
   return ops
 }
@@ -66,4 +80,9 @@ export function removeTunnelOp(bridge: string, port: string): unknown {
 /** Marks an interface's flows as installed (ovn-controller(8) Interface external_ids:ovn-installed). */
 export function installedOp(iface: string): unknown {
   return {op: 'mutate', table: 'Interface', where: byUuid(iface), mutations: [['external_ids', 'insert', ['map', [['ovn-installed', 'true']]]]]}
+}
+
+/** Tells ovn-northd (and `ovn-nbctl --wait=hv`) that this chassis has caught up with `nbCfg` (ovn-sb(5) Chassis_Private). */
+export function nbCfgOp(chassisPrivate: string, nbCfg: number): unknown {
+  return {op: 'update', table: 'Chassis_Private', where: byUuid(chassisPrivate), row: {nb_cfg: nbCfg}}
 }

@@ -19,7 +19,7 @@ import {
 
 /** The Southbound tables the controller monitors, with the columns it reads. */
 export const sbTables: Record<string, string[]> = {
-  SB_Global: ['options'],
+  SB_Global: ['options', 'nb_cfg'],
   Chassis: ['name', 'hostname', 'encaps', 'external_ids', 'other_config'],
   Chassis_Private: ['name', 'chassis', 'nb_cfg'],
   Encap: ['type', 'ip', 'chassis_name', 'options'],
