@@ -131,6 +131,7 @@ export class Controller {
     if (this.config) lines.push(`chassis: ${this.config.systemId}`, `bridge: ${this.config.bridge}`)
     lines.push(`local datapaths: ${this.engine.local.size}`, `logical flows compiled: ${this.engine.size}`, `desired flows: ${this.desiredFlows.length}`)
     lines.push(`runs: ${this.stats.runs} (full recomputes: ${this.stats.fullRecomputes}), installs: ${this.stats.installs}, errors: ${this.stats.errors}`)
+    lines.push(`last compile: ${this.stats.lastCompileMs.toFixed(1)} ms, last install: ${this.stats.lastInstallMs.toFixed(1)} ms`)
     const b = this.stats.lastBundle
     if (b) lines.push(`last bundle: ${b.flowsAdded} added, ${b.flowsDeleted} deleted, ${b.flowsReplaced} replaced; groups ${b.groupsAdded} added, ${b.groupsDeleted} deleted, ${b.groupsReplaced} replaced`)
     return lines.join('\n') + '\n'
@@ -208,6 +209,7 @@ export class Controller {
     const started = performance.now()
     const changes = this.pending
     this.pending = noChanges()
+    this.engine.setLocalPorts(this.localPorts(bridge, me))
     const run = this.forceRecompute ? this.engine.recompute(local) : this.engine.update(changes, local)
     this.forceRecompute = false
     if (run.full) this.stats.fullRecomputes++
@@ -233,6 +235,14 @@ export class Controller {
       this.configProblem = err.message
       return undefined
     }
+  }
+
+  /** Logical ports with an interface here or bound to this chassis (ovn-controller's local lports). */
+  private localPorts(bridge: BridgeView, me: string): Set<string> {
+    const out = new Set<string>()
+    for (const name of bridge.vifs.keys()) if (this.sb.portsByName.has(name)) out.add(name)
+    for (const p of this.sb.ports.values()) if (p.chassis === me) out.add(p.name)
+    return out
   }
 
   private isResident(port: string): boolean {

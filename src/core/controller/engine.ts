@@ -39,10 +39,26 @@ export class FlowEngine {
   private readonly symtab: SymbolTable = ovnSymbolTable()
   local: ReadonlySet<string> = new Set()
 
+  private localPorts: ReadonlySet<string> = new Set()
+
   constructor(
     private readonly sb: SbIndex,
     private readonly isChassisResident: (port: string) => boolean,
   ) {}
+
+  /**
+   * The logical ports local to this chassis (VIFs here, ports bound here). Port groups are reduced to them, as
+   * ovn-controller does: `inport == @pg` is tested in the ingress pipeline, which runs where the packet enters,
+   * and `outport == @pg` in the egress pipeline, which runs where the port is. Returns whether the set changed.
+   */
+  setLocalPorts(ports: ReadonlySet<string>): boolean {
+    if (sameSet(ports, this.localPorts)) return false
+    this.localPorts = ports
+    this.localPortsChanged = true
+    return true
+  }
+
+  private localPortsChanged = false
 
   /** Number of logical flows compiled and held. */
   get size(): number {
@@ -57,6 +73,7 @@ export class FlowEngine {
   /** Compiles every logical flow of the local datapaths from scratch. */
   recompute(local: ReadonlySet<string>): EngineRun {
     this.local = local
+    this.localPortsChanged = false
     this.cache.clear()
     const run: EngineRun = {full: true, compiled: 0, errors: []}
     for (const lf of this.sb.lflows.values()) this.compile(lf, run)
@@ -67,12 +84,14 @@ export class FlowEngine {
   update(changes: SbChanges, local: ReadonlySet<string>): EngineRun {
     if (changes.datapaths || !sameSet(local, this.local)) return this.recompute(local)
     const dirty = new Set(changes.lflows)
+    const groupsToo = this.localPortsChanged
+    this.localPortsChanged = false
     const names = [...changes.ports, ...(changes.multicast ? ['_MC_'] : [])]
     const sets = [...[...changes.addressSets].map((n) => `$${n}`), ...[...changes.portGroups].map((n) => `@${n.replace(/^\d+_/, '')}`)]
-    if (names.length > 0 || sets.length > 0) {
+    if (names.length > 0 || sets.length > 0 || groupsToo) {
       for (const lf of this.sb.lflows.values()) {
         if (dirty.has(lf.uuid) || !this.isLocal(lf)) continue
-        if (names.some((n) => mentions(lf, n)) || sets.some((s) => mentions(lf, s))) dirty.add(lf.uuid)
+        if (names.some((n) => mentions(lf, n)) || sets.some((s) => mentions(lf, s)) || (groupsToo && mentions(lf, '@'))) dirty.add(lf.uuid)
       }
     }
     const run: EngineRun = {full: false, compiled: 0, errors: []}
@@ -104,10 +123,26 @@ export class FlowEngine {
   private compile(lf: LogicalFlow, run: EngineRun): void {
     const dps = this.datapathsOf(lf)
     if (dps.length === 0) return
+    if (lf.inOutPort !== undefined && !this.isRelated(lf.inOutPort)) {
+      // A flow for another chassis' port (ovn-controller skips it too): remember it compiled to nothing.
+      this.cache.set(lf.uuid, {flows: [], groups: [], errors: []})
+      return
+    }
     const c = compileLflow(lf, dps, this.env())
     this.cache.set(lf.uuid, c)
     run.compiled++
     for (const message of c.errors) run.errors.push({uuid: lf.uuid, stage: lf.stage, match: lf.match, actions: lf.actions, message})
+  }
+
+  /**
+   * Whether flows testing this port as inport (ingress) or outport (egress) belong on this chassis: the port is
+   * local, or a patch, localport or localnet port (present on every chassis), or a remote port (ovn-controller's
+   * related lports and its in_out_port check).
+   */
+  private isRelated(name: string): boolean {
+    const p = this.sb.portsByName.get(name)
+    if (!p) return false
+    return this.localPorts.has(name) || ['patch', 'localport', 'localnet', 'remote'].includes(p.type)
   }
 
   private datapathsOf(lf: LogicalFlow): Datapath[] {
@@ -130,7 +165,10 @@ export class FlowEngine {
       },
       isChassisResident: this.isChassisResident,
       addressSets: sb.addressSets,
-      portGroup: (dp, name) => sb.portGroups.get(`${dp.key}_${name}`) ?? sb.portGroups.get(name),
+      portGroup: (dp, name) => {
+        const members = sb.portGroups.get(`${dp.key}_${name}`) ?? sb.portGroups.get(name)
+        return members?.filter((m) => this.localPorts.has(m))
+      },
       groupId: (spec) => {
         let id = this.groupIds.get(spec)
         if (id === undefined) this.groupIds.set(spec, (id = this.groupIds.size + 1))

@@ -56,6 +56,8 @@ export interface LogicalFlow {
   match: string
   actions: string
   stage: string
+  /** tags:in_out_port: the port whose inport (ingress) or outport (egress) the match tests, set by ovn-northd. */
+  inOutPort?: string
 }
 
 /** ovn-sb(5) Multicast_Group. */
@@ -108,6 +110,7 @@ export function readLogicalFlow(uuid: string, r: JsonRow): LogicalFlow {
     match: String(r.match),
     actions: String(r.actions),
     stage: mapOf(r.external_ids)['stage-name'] ?? '',
+    inOutPort: mapOf(r.tags)['in_out_port'],
   }
 }
 
