@@ -3,7 +3,6 @@
  * `exit`, `version`, `recompute` (ovn-controller(8) "recompute"), `connection-status` and `flows/json`, the
  * desired flow table with each flow's logical origin, which `ovnctl flows-dump` reads.
  */
-import {formatMatch} from '../openflow/match.js'
 import type {ControlServer} from '../server/control.js'
 import type {Controller} from './controller.js'
 
@@ -51,7 +50,7 @@ export function flowsDocument(controller: Controller): FlowsDocument {
     const lf = sb.lflows.get(f.origin)
     const origin = lf ? {origin: 'lflow', source: lf.uuid, stage: lf.stage, lflow_match: lf.match, lflow_actions: lf.actions} : {origin: 'physical', source: f.origin.replace(/^physical:/, '')}
     const cookie = `0x${f.cookie.toString(16)}`
-    doc.flows.push({table: f.table, priority: f.priority, cookie, match: formatMatch(f.match), actions: f.actions || 'drop', ...origin})
+    doc.flows.push({table: f.table, priority: f.priority, cookie, match: f.matchText, actions: f.actions || 'drop', ...origin})
     if (f.cookie !== 0n) doc.cookies[cookie] ??= origin
   }
   return doc

@@ -7,13 +7,14 @@
  */
 import {ovnSymbolTable, type SymbolTable} from '../pipeline/symbols.js'
 import type {GroupSpec} from '../pipeline/actions-encode.js'
-import {flowKey} from '../openflow/flow.js'
-import {compileLflow, mentions, type CompiledLflow, type DesiredFlow, type LflowEnv} from './lflow.js'
+import {compileLflow, mentions, type CompiledLflow, type DesiredFlow, type Compiled, type LflowEnv, type Parsed} from './lflow.js'
 import type {SbChanges, SbIndex} from './sb-index.js'
 import type {Datapath, LogicalFlow} from './sb-model.js'
 
 /** Bound on conjunction ids (OpenFlow conj_id is 32 bits). */
 export const conjIdMax = 0xffffffff
+/** Bound on the parse cache (entries: distinct match and action texts). */
+export const parseCacheMax = 500_000
 
 /** An error compiling one logical flow, for the log. */
 export interface LflowError {
@@ -36,6 +37,12 @@ export class FlowEngine {
   private readonly cache = new Map<string, CompiledLflow>()
   private readonly groupIds = new Map<string, number>()
   private nextConj = 1
+  /** Conjunction ids each logical flow used, reused in order when it is compiled again (no churn in the switch). */
+  private readonly conjIds = new Map<string, number[]>()
+  /** Parsed logical flow texts; bounded by parseCacheMax entries. */
+  private readonly parseCache = new Map<string, Parsed>()
+  /** Compiled datapath-independent logical flows; bounded by parseCacheMax entries. */
+  private readonly compiledCache = new Map<string, Compiled & {text: string}>()
   private readonly symtab: SymbolTable = ovnSymbolTable()
   local: ReadonlySet<string> = new Set()
 
@@ -99,6 +106,11 @@ export class FlowEngine {
       this.cache.delete(uuid)
       const lf = this.sb.lflows.get(uuid)
       if (lf) this.compile(lf, run)
+      else {
+        this.conjIds.delete(uuid)
+        this.compiledCache.delete(`${uuid}/true`)
+        this.compiledCache.delete(`${uuid}/false`)
+      }
     }
     return run
   }
@@ -107,7 +119,7 @@ export class FlowEngine {
   desired(physical: readonly DesiredFlow[]): {flows: DesiredFlow[]; groups: GroupSpec[]} {
     const flows = new Map<string, DesiredFlow>()
     const groups = new Map<number, GroupSpec>()
-    for (const f of physical) flows.set(flowKey(f), f)
+    for (const f of physical) flows.set(desiredKey(f), f)
     for (const c of this.cache.values()) {
       for (const f of c.flows) addFlow(flows, f)
       for (const g of c.groups) groups.set(g.id, g)
@@ -128,7 +140,19 @@ export class FlowEngine {
       this.cache.set(lf.uuid, {flows: [], groups: [], errors: []})
       return
     }
-    const c = compileLflow(lf, dps, this.env())
+    const ids = this.conjIds.get(lf.uuid) ?? []
+    let used = 0
+    const conjId = () => {
+      if (used < ids.length) return ids[used++]
+      const id = this.freshConjId()
+      ids.push(id)
+      used++
+      return id
+    }
+    if (this.parseCache.size >= parseCacheMax) this.parseCache.clear()
+    if (this.compiledCache.size >= parseCacheMax) this.compiledCache.clear()
+    const c = compileLflow(lf, dps, {...this.env(), conjId})
+    if (ids.length > 0) this.conjIds.set(lf.uuid, ids)
     this.cache.set(lf.uuid, c)
     run.compiled++
     for (const message of c.errors) run.errors.push({uuid: lf.uuid, stage: lf.stage, match: lf.match, actions: lf.actions, message})
@@ -148,6 +172,12 @@ export class FlowEngine {
   private datapathsOf(lf: LogicalFlow): Datapath[] {
     const uuids = lf.datapath !== undefined ? [lf.datapath] : (this.sb.dpGroups.get(lf.dpGroup ?? '') ?? [])
     return uuids.filter((u) => this.local.has(u)).map((u) => this.sb.datapaths.get(u)).filter((d): d is Datapath => d !== undefined)
+  }
+
+  private freshConjId(): number {
+    const id = this.nextConj
+    this.nextConj = this.nextConj >= conjIdMax ? 1 : this.nextConj + 1
+    return id
   }
 
   private envCache: LflowEnv | null = null
@@ -174,11 +204,9 @@ export class FlowEngine {
         if (id === undefined) this.groupIds.set(spec, (id = this.groupIds.size + 1))
         return id
       },
-      conjId: () => {
-        const id = this.nextConj
-        this.nextConj = this.nextConj >= conjIdMax ? 1 : this.nextConj + 1
-        return id
-      },
+      conjId: () => this.freshConjId(),
+      parseCache: this.parseCache,
+      compiledCache: this.compiledCache,
     }
     return this.envCache
   }
@@ -186,7 +214,7 @@ export class FlowEngine {
 
 /** Adds a flow; two logical flows that yield the same OpenFlow identity share it (conjunctions are merged). */
 function addFlow(flows: Map<string, DesiredFlow>, f: DesiredFlow): void {
-  const key = flowKey(f)
+  const key = desiredKey(f)
   const old = flows.get(key)
   if (!old) return void flows.set(key, f)
   if (old.actions.startsWith('conjunction(') && f.actions.startsWith('conjunction(')) {
@@ -195,6 +223,11 @@ function addFlow(flows: Map<string, DesiredFlow>, f: DesiredFlow): void {
   }
   // ovn-controller keeps one of two logical flows that compile to the same OpenFlow flow: keep the lower UUID.
   if (f.origin < old.origin) flows.set(key, f)
+}
+
+/** A flow's OpenFlow identity: table, priority, match. */
+function desiredKey(f: DesiredFlow): string {
+  return `${f.table}/${f.priority}/${f.matchText}`
 }
 
 function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {

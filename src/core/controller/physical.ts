@@ -20,7 +20,7 @@
 import type {Datapath, MulticastGroup, PortBinding} from './sb-model.js'
 import {cookieOf} from './sb-model.js'
 import type {DesiredFlow} from './lflow.js'
-import {parseMatchText} from '../openflow/match.js'
+import {formatMatch, parseMatchText} from '../openflow/match.js'
 
 /** OpenFlow tables of the physical pipeline (ovn-controller 23.03 OFTABLE_*). */
 export const physicalTables = {phyToLog: 0, largePktDetect: 37, largePktProcess: 38, remoteOutput: 39, localOutput: 40, checkLoopback: 41, logIngress: 8, logEgress: 42, saveInport: 64, logToPhy: 65}
@@ -64,7 +64,8 @@ const clearRegs = (regs: number[]) => regs.map((r) => sf(0, `reg${r}`))
 const reg0to9 = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
 
 function flow(table: number, priority: number, match: string, actions: string[], origin: string, cookie = 0n): DesiredFlow {
-  return {table, priority, cookie, match: parseMatchText(match), actions: actions.join(',') || '', origin}
+  const m = parseMatchText(match)
+  return {table, priority, cookie, match: m, matchText: formatMatch(m), actions: actions.join(',') || '', origin}
 }
 
 /** The physical flows for the current local view. */

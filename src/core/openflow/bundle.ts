@@ -61,8 +61,9 @@ export function installedKey(f: {table: number; priority: number; matchText: str
  * A desired flow in the installed form: its match and actions as the switch prints them back. `dec_ttl()` (no
  * controller ids, as ovn-controller encodes it) is read by ovs-ofctl as the plain `dec_ttl`, and printed so.
  */
-export function asInstalled(f: Flow): InstalledFlow {
-  return {table: f.table, priority: f.priority, cookie: f.cookie, matchText: formatMatch(f.match), actions: f.actions.replaceAll('dec_ttl()', 'dec_ttl')}
+export function asInstalled(f: Flow & {matchText?: string}): InstalledFlow {
+  const actions = f.actions.includes('dec_ttl()') ? f.actions.replaceAll('dec_ttl()', 'dec_ttl') : f.actions
+  return {table: f.table, priority: f.priority, cookie: f.cookie, matchText: f.matchText ?? formatMatch(f.match), actions}
 }
 
 /** Counts of what a bundle changes. */
