@@ -3,7 +3,7 @@ import type {ReplicaEvent} from '../../src/core/idl/replica.js'
 import {FlowEngine} from '../../src/core/controller/engine.js'
 import {ZoneTable, localDatapaths} from '../../src/core/controller/local.js'
 import {SbIndex} from '../../src/core/controller/sb-index.js'
-import {bundleFor, parseInstalledFlow, asInstalled} from '../../src/core/openflow/bundle.js'
+import {bundleFor, keyed, parseInstalledFlow, asInstalled} from '../../src/core/openflow/bundle.js'
 import {formatFlow} from '../../src/core/openflow/flow.js'
 
 const uuid = (n: number) => `${n.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`
@@ -111,11 +111,11 @@ describe('bundles of flow differences', () => {
   const sw = (line: string) => parseInstalledFlow(line)
   it('adds, deletes and replaces only what differs, with groups added first and removed last', () => {
     const installed = {
-      flows: [sw(' cookie=0x1, table=8, priority=100,metadata=0x1 actions=resubmit(,9)'), sw(' table=9, priority=0 actions=drop'), sw(' cookie=0x2, table=10, priority=5,reg15=0 actions=drop')],
+      flows: keyed([sw(' cookie=0x1, table=8, priority=100,metadata=0x1 actions=resubmit(,9)'), sw(' table=9, priority=0 actions=drop'), sw(' cookie=0x2, table=10, priority=5,reg15=0 actions=drop')]),
       groups: new Map([[7, 'group_id=7,type=select,bucket=actions=drop']]),
     }
     const desired = {
-      flows: [sw(' cookie=0x1, table=8, priority=100,metadata=0x1 actions=resubmit(,9)'), sw(' cookie=0x3, table=10, priority=5,reg15=0 actions=drop'), sw(' table=11, priority=1 actions=drop')],
+      flows: keyed([sw(' cookie=0x1, table=8, priority=100,metadata=0x1 actions=resubmit(,9)'), sw(' cookie=0x3, table=10, priority=5,reg15=0 actions=drop'), sw(' table=11, priority=1 actions=drop')]),
       groups: new Map([[8, 'group_id=8,type=select,bucket=actions=drop']]),
     }
     const {lines, stats} = bundleFor(installed, desired)

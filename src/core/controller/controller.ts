@@ -8,7 +8,7 @@
 import os from 'node:os'
 import {MonitoredDb, type TableMonitor} from '../idl/monitor.js'
 import type {ReplicaEvent} from '../idl/replica.js'
-import {asInstalled, bundleFor, type BundleStats, type InstalledFlow} from '../openflow/bundle.js'
+import {asInstalled, bundleFor, keyed, type BundleStats, type FlowTable} from '../openflow/bundle.js'
 import {OfctlSwitch} from '../openflow/switch.js'
 import {type BridgeView, type ConfigOverrides, type ControllerConfig, ConfigError, readBridge, readConfig} from './config.js'
 import {FlowEngine, type LflowError} from './engine.js'
@@ -59,7 +59,7 @@ export class Controller {
   private running: Promise<void> | null = null
   private again = false
   private retry = false
-  private installed: {flows: InstalledFlow[]; groups: Map<number, string>} | null = null
+  private installed: FlowTable | null = null
   private zones: ZoneTable | null = null
   private desiredFlows: DesiredFlow[] = []
   private stopped = false
@@ -190,6 +190,7 @@ export class Controller {
   }
 
   private async run(): Promise<void> {
+    const begun = performance.now()
     this.stats.runs++
     const config = this.readConfig()
     if (!config) return
@@ -220,6 +221,7 @@ export class Controller {
     this.stats.lastCompileMs = performance.now() - started
     await this.install(config, desired)
     await this.markUp(bridge, me, sb)
+    this.log('DBG', `run ${this.stats.runs}: ${run.full ? 'full' : 'incremental'}, ${run.compiled} logical flows compiled in ${this.stats.lastCompileMs.toFixed(0)} ms, installed in ${this.stats.lastInstallMs.toFixed(0)} ms, whole run ${(performance.now() - begun).toFixed(0)} ms`)
   }
 
   private readConfig(): ControllerConfig | undefined {
@@ -376,9 +378,9 @@ export class Controller {
     const started = performance.now()
     if (!this.installed) {
       if (config.encapType === 'geneve') await sw.ensureGeneveOption()
-      this.installed = {flows: await sw.dumpFlows(), groups: await sw.dumpGroups()}
+      this.installed = {flows: keyed(await sw.dumpFlows()), groups: await sw.dumpGroups()}
     }
-    const want = {flows: desired.flows.map(asInstalled), groups: new Map(desired.groups.map((g) => [g.id, g.text]))}
+    const want = {flows: keyed(desired.flows.map(asInstalled)), groups: new Map(desired.groups.map((g) => [g.id, g.text]))}
     const {lines, stats} = bundleFor(this.installed, want)
     try {
       await sw.applyBundle(lines)
@@ -391,7 +393,7 @@ export class Controller {
     this.stats.lastBundle = stats
     if (lines.length > 0) {
       this.stats.installs++
-      this.log('INFO', `Installed ${want.flows.length} flows: ${stats.flowsAdded} added, ${stats.flowsDeleted} deleted, ${stats.flowsReplaced} replaced, ${stats.groupsAdded + stats.groupsReplaced} groups set, ${stats.groupsDeleted} removed`)
+      this.log('INFO', `Installed ${want.flows.size} flows: ${stats.flowsAdded} added, ${stats.flowsDeleted} deleted, ${stats.flowsReplaced} replaced, ${stats.groupsAdded + stats.groupsReplaced} groups set, ${stats.groupsDeleted} removed`)
     }
   }
 }

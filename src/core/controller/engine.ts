@@ -97,8 +97,9 @@ export class FlowEngine {
     const sets = [...[...changes.addressSets].map((n) => `$${n}`), ...[...changes.portGroups].map((n) => `@${n.replace(/^\d+_/, '')}`)]
     if (names.length > 0 || sets.length > 0 || groupsToo) {
       for (const lf of this.sb.lflows.values()) {
-        if (dirty.has(lf.uuid) || !this.isLocal(lf)) continue
-        if (names.some((n) => mentions(lf, n)) || sets.some((s) => mentions(lf, s)) || (groupsToo && mentions(lf, '@'))) dirty.add(lf.uuid)
+        if (dirty.has(lf.uuid)) continue
+        const hit = names.some((n) => mentions(lf, n)) || sets.some((s) => mentions(lf, s)) || (groupsToo && mentions(lf, '@'))
+        if (hit && this.isLocal(lf)) dirty.add(lf.uuid)
       }
     }
     const run: EngineRun = {full: false, compiled: 0, errors: []}

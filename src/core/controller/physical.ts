@@ -63,9 +63,20 @@ const sf = (v: number | bigint, field: string) => `set_field:${hex(v)}->${field}
 const clearRegs = (regs: number[]) => regs.map((r) => sf(0, `reg${r}`))
 const reg0to9 = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
 
+/** Bound on the remembered parsed matches of physical flows (one or a few per port). */
+export const physicalMatchCacheMax = 200_000
+const matchCache = new Map<string, {match: DesiredFlow['match']; text: string}>()
+
 function flow(table: number, priority: number, match: string, actions: string[], origin: string, cookie = 0n): DesiredFlow {
-  const m = parseMatchText(match)
-  return {table, priority, cookie, match: m, matchText: formatMatch(m), actions: actions.join(',') || '', origin}
+  // The same few match texts come back on every run: parse and print each once.
+  let m = matchCache.get(match)
+  if (!m) {
+    const parsed = parseMatchText(match)
+    m = {match: parsed, text: formatMatch(parsed)}
+    if (matchCache.size >= physicalMatchCacheMax) matchCache.clear()
+    matchCache.set(match, m)
+  }
+  return {table, priority, cookie, match: m.match, matchText: m.text, actions: actions.join(',') || '', origin}
 }
 
 /** The physical flows for the current local view. */

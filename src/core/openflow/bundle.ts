@@ -76,11 +76,21 @@ export interface BundleStats {
   groupsReplaced: number
 }
 
+/** A table as the diff takes it: flows by identity (`installedKey`), groups by id. */
+export interface FlowTable {
+  flows: ReadonlyMap<string, InstalledFlow>
+  groups: ReadonlyMap<number, string>
+}
+
+/** Flows by identity; of two with one identity the last wins, as in the switch. */
+export function keyed(flows: Iterable<InstalledFlow>): Map<string, InstalledFlow> {
+  const out = new Map<string, InstalledFlow>()
+  for (const f of flows) out.set(installedKey(f), f)
+  return out
+}
+
 /** The bundle that turns `installed` into `desired`: its lines (empty when nothing differs) and counts. */
-export function bundleFor(
-  installed: {flows: readonly InstalledFlow[]; groups: ReadonlyMap<number, string>},
-  desired: {flows: readonly InstalledFlow[]; groups: ReadonlyMap<number, string>},
-): {lines: string[]; stats: BundleStats} {
+export function bundleFor(installed: FlowTable, desired: FlowTable): {lines: string[]; stats: BundleStats} {
   const stats: BundleStats = {flowsAdded: 0, flowsDeleted: 0, flowsReplaced: 0, groupsAdded: 0, groupsDeleted: 0, groupsReplaced: 0}
   const lines: string[] = []
   // Groups first, so that flows added below may refer to them; removed groups last, once no flow uses them.
@@ -91,8 +101,8 @@ export function bundleFor(
     if (old === undefined) stats.groupsAdded++
     else stats.groupsReplaced++
   }
-  const have = new Map(installed.flows.map((f) => [installedKey(f), f]))
-  const want = new Map(desired.flows.map((f) => [installedKey(f), f]))
+  const have = installed.flows
+  const want = desired.flows
   for (const [key, f] of have) {
     const w = want.get(key)
     if (w && w.actions === f.actions && w.cookie === f.cookie) continue
