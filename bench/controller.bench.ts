@@ -52,14 +52,15 @@ function flowCount(hv: Hypervisor): number {
   return out.split('\n').filter((l) => l.includes('actions=')).length
 }
 
-async function stableFlows(hv: Hypervisor): Promise<number> {
+/** The flow count once it has not changed for `quietMs` (a controller installs a large table in several batches). */
+async function stableFlows(hv: Hypervisor, quietMs = 3000): Promise<number> {
   let last = -1
-  let same = 0
-  await until(() => {
+  let since = Date.now()
+  await until(async () => {
     const n = flowCount(hv)
-    same = n === last && n > 100 ? same + 1 : 0
-    last = n
-    return same >= 3
+    if (n !== last || n <= 100) (last = n), (since = Date.now())
+    await sleep(250)
+    return Date.now() - since >= quietMs
   }, 'the flow table to settle')
   return last
 }

@@ -3,6 +3,7 @@ import type {ReplicaEvent} from '../../src/core/idl/replica.js'
 import {FlowEngine} from '../../src/core/controller/engine.js'
 import {ZoneTable, localDatapaths} from '../../src/core/controller/local.js'
 import {SbIndex} from '../../src/core/controller/sb-index.js'
+import {tunnelChanges} from '../../src/core/controller/tunnels.js'
 import {bundleFor, keyed, parseInstalledFlow, asInstalled} from '../../src/core/openflow/bundle.js'
 import {formatFlow} from '../../src/core/openflow/flow.js'
 
@@ -137,5 +138,19 @@ describe('bundles of flow differences', () => {
     const parsed = parseInstalledFlow(' cookie=0x5, table=21, priority=1,ip,metadata=0x3 actions=dec_ttl,resubmit(,22)')
     const desired = asInstalled({table: 21, priority: 1, cookie: 5n, match: new Map([['dl_type', {value: 0x800n, mask: 0xffffn}], ['metadata', {value: 3n, mask: (1n << 64n) - 1n}]]), actions: 'dec_ttl(),resubmit(,22)'})
     assert.deepEqual(desired, parsed)
+  })
+})
+
+describe('tunnel ports', () => {
+  const config = {systemId: 'hv1', remote: 'unix:sb', encapType: 'geneve' as const, encapIp: '10.0.0.1', bridge: 'br-int', monitorAll: false}
+  const chassis = (name: string, ip: string) => ({uuid: name, name, encaps: [{type: 'geneve', ip}]})
+
+  it('adds one port per other chassis, numbering names that share their first six characters, and removes stale ones', () => {
+    const bridge = {uuid: 'br', externalIds: {}, vifs: new Map(), vifInterfaces: new Map(), tunnels: new Map([['gone', {port: 'p-gone', name: 'ovn-gone-0', ofport: 3, remoteIp: '10.0.0.9', type: 'geneve'}]])}
+    const {ops, added} = tunnelChanges(config, bridge, [chassis('hv1', '10.0.0.1'), chassis('compute-a', '10.0.0.2'), chassis('compute-b', '10.0.0.3')])
+    assert.deepEqual(added, ['geneve tunnel to chassis "compute-a" at 10.0.0.2', 'geneve tunnel to chassis "compute-b" at 10.0.0.3'])
+    const names = ops.filter((o) => (o as {table?: string; op: string}).table === 'Interface' && (o as {op: string}).op === 'insert').map((o) => (o as {row: {name: string}}).row.name)
+    assert.deepEqual(names, ['ovn-comput-0', 'ovn-comput-1'])
+    assert.deepEqual(ops[0], {op: 'mutate', table: 'Bridge', where: [['_uuid', '==', ['uuid', 'br']]], mutations: [['ports', 'delete', ['set', [['uuid', 'p-gone']]]]]})
   })
 })

@@ -61,7 +61,7 @@ export interface BridgeView {
   /** Interface UUID of each iface-id, for marking it installed. */
   vifInterfaces: Map<string, string>
   /** Tunnel interfaces we made, by remote chassis name: port UUID and OpenFlow port (-1 until assigned). */
-  tunnels: Map<string, {port: string; ofport: number; remoteIp: string; type: string}>
+  tunnels: Map<string, {port: string; name: string; ofport: number; remoteIp: string; type: string}>
 }
 
 /** Reads the bridge named `name` from the OVS replica's Bridge, Port and Interface rows. */
@@ -80,7 +80,7 @@ export function readBridge(name: string, tables: {Bridge: ReadonlyMap<string, Js
       const ofport = Number(optionalOf(iface.ofport) ?? -1)
       const chassisId = ids['ovn-chassis-id']
       if (chassisId !== undefined) {
-        view.tunnels.set(chassisId, {port: portUuid, ofport, remoteIp: mapOf(iface.options).remote_ip ?? '', type: String(iface.type)})
+        view.tunnels.set(chassisId, {port: portUuid, name: String(iface.name), ofport, remoteIp: mapOf(iface.options).remote_ip ?? '', type: String(iface.type)})
       } else if (ids['iface-id'] !== undefined && ofport > 0) {
         view.vifs.set(ids['iface-id'], ofport)
         view.vifInterfaces.set(ids['iface-id'], ifUuid)

@@ -14,7 +14,8 @@ import {type BridgeView, type ConfigOverrides, type ControllerConfig, ConfigErro
 import {FlowEngine, type LflowError} from './engine.js'
 import type {DesiredFlow} from './lflow.js'
 import {ZoneTable, localDatapaths, missingPeers} from './local.js'
-import {addTunnelOps, claimOp, installedOp, nbCfgOp, registerChassisOps, releaseOp, removeTunnelOp, zoneOps} from './ops.js'
+import {claimOp, installedOp, nbCfgOp, registerChassisOps, releaseOp, zoneOps} from './ops.js'
+import {tunnelChanges} from './tunnels.js'
 import {physicalFlows, type Tunnel} from './physical.js'
 import {SbIndex, noChanges, sbTables, type SbChanges} from './sb-index.js'
 import {mapOf} from './sb-model.js'
@@ -324,24 +325,8 @@ export class Controller {
   }
 
   private async updateTunnels(config: ControllerConfig, bridge: BridgeView): Promise<void> {
-    const ops: unknown[] = []
-    const wanted = new Map<string, {type: string; ip: string}>()
-    for (const c of this.sb.chassis()) {
-      if (c.name === config.systemId) continue
-      const e = c.encaps.find((x) => x.type === config.encapType) ?? c.encaps.find((x) => x.type === 'geneve' || x.type === 'vxlan')
-      if (e) wanted.set(c.name, e)
-    }
-    let index = 0
-    for (const [name, t] of bridge.tunnels) {
-      const w = wanted.get(name)
-      if (!w || w.ip !== t.remoteIp || w.type !== t.type) ops.push(removeTunnelOp(bridge.uuid, t.port))
-    }
-    for (const [name, w] of wanted) {
-      const t = bridge.tunnels.get(name)
-      if (t && t.remoteIp === w.ip && t.type === w.type) continue
-      ops.push(...addTunnelOps(bridge.uuid, name, w.type, w.ip, index++))
-      this.log('INFO', `Adding ${w.type} tunnel to chassis "${name}" at ${w.ip}`)
-    }
+    const {ops, added} = tunnelChanges(config, bridge, this.sb.chassis())
+    for (const line of added) this.log('INFO', `Adding ${line}`)
     if (ops.length > 0) await this.ovs.transact(ops)
   }
 

@@ -56,14 +56,14 @@ export function zoneOps(bridge: string, changes: ReadonlyMap<string, number | nu
   return [{op: 'mutate', table: 'Bridge', where: byUuid(bridge), mutations}]
 }
 
-/** The name ovn-controller gives the tunnel port to a chassis: "ovn-" and the first 6 characters of its name, "-0". */
-export function tunnelPortName(chassis: string): string {
-  return `ovn-${chassis.slice(0, 6)}-0`
+/** The name ovn-controller gives the tunnel port to a chassis: "ovn-", the first 6 characters of its name, "-N". */
+export function tunnelPortName(chassis: string, n = 0): string {
+  return `ovn-${chassis.slice(0, 6)}-${n}`
 }
 
-/** Adds a tunnel port to `chassis` at `ip` on the bridge. */
-export function addTunnelOps(bridge: string, chassis: string, type: string, ip: string, index: number): unknown[] {
-  const name = tunnelPortName(chassis) + (index > 0 ? `-${index}` : '')
+/** Adds a tunnel port `name` to `chassis` on the bridge; `index` tells apart the rows of one transaction. */
+export function addTunnelOps(bridge: string, chassis: string, name: string, encap: {type: string; ip: string}, index: number): unknown[] {
+  const {type, ip} = encap
   const options = [['remote_ip', ip], ['key', 'flow'], ...(type === 'geneve' ? [['csum', 'true']] : [])]
   return [
     {op: 'insert', table: 'Interface', row: {name, type, options: ['map', options], external_ids: ['map', [['ovn-chassis-id', chassis]]]}, 'uuid-name': `if${index}`},
