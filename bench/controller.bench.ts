@@ -104,10 +104,12 @@ async function oursRecomputeMs(hv: Hypervisor, c: ControllerProcess): Promise<nu
 
 async function measure(kind: 'real' | 'ovnctl', hv: Hypervisor, sb: string, locals: string[], extra: string): Promise<Measure> {
   execFileSync('ovs-ofctl', ['del-flows', `unix:${hv.dir}/br-int.mgmt`])
+  // Both controllers set "up" only once a port's flows are in the switch: start from "down" to wait for that.
+  for (const p of locals) sbctl(sb, 'set', 'Port_Binding', p, 'up=false')
   const c = kind === 'real' ? startReal(hv) : startOurs(hv)
   try {
     await until(() => locals.every((p) => portUp(sb, p)), `${kind}: the local ports up`)
-    const flows = await stableFlows(hv)
+    const flows = await stableFlows(hv, 5000)
     log(`${kind}: ${flows} flows installed`)
     const recomputes: number[] = []
     for (let i = 0; i < 3; i++) recomputes.push(kind === 'real' ? await realRecomputeMs(hv, c) : await oursRecomputeMs(hv, c))

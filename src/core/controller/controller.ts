@@ -171,7 +171,9 @@ export class Controller {
   private ensureSb(config: ControllerConfig): void {
     if (this.sbDb && this.sbDb.remote === config.remote) return
     this.sbDb?.stop()
-    const tables = new Map<string, TableMonitor>(Object.entries(sbTables).map(([t, columns]) => [t, {columns}]))
+    // SbIndex keeps what it needs of the big tables; only the small ones read directly are kept as JSON too.
+    const direct = new Set(['SB_Global', 'Chassis_Private'])
+    const tables = new Map<string, TableMonitor>(Object.entries(sbTables).map(([t, columns]) => [t, {columns, keepRows: direct.has(t)}]))
     if (!config.monitorAll) {
       // Until the local view is known, only our own chassis' rows and ports (ovn-controller's update_sb_monitors).
       for (const t of ['Port_Binding', 'Logical_Flow', 'Multicast_Group']) tables.get(t)!.where = [false]

@@ -22,6 +22,8 @@ export type JsonRow = Record<string, unknown>
 export interface TableMonitor {
   columns?: string[]
   where?: unknown[]
+  /** Keep the rows as JSON for `table()` (default true); owners that index the events themselves say false. */
+  keepRows?: boolean
 }
 
 /** Callbacks of a monitored database. */
@@ -154,6 +156,7 @@ export class MonitoredDb {
     if (!this.replica || !updates) return
     const events = this.replica.apply(updates as Record<string, Record<string, Record<string, unknown>>>)
     for (const e of events) {
+      if (this.tables.get(e.table)?.keepRows === false) continue
       const rows = this.rows.get(e.table)!
       if (e.action === 'delete') rows.delete(e.uuid)
       else rows.set(e.uuid, e.row)
