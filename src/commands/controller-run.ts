@@ -30,8 +30,8 @@ difference applied as one atomic bundle by running "ovs-ofctl bundle"; flows alr
 replaced, so a restart does not interrupt traffic. A logical flow that does not compile is logged with its UUID, \
 stage, match and actions, and the rest is installed.
 
-The control socket (--unixctl) answers ovs-appctl and "ovnctl appctl": recompute, connection-status, flows/json \
-(the desired flows with their origin; see "ovnctl flows-dump"), version and exit.`
+The control socket (--unixctl) answers ovs-appctl and "ovnctl appctl": recompute, connection-status, flows/dump \
+(the desired flows as ovs-ofctl lines), flows/json (with their origin; see "ovnctl flows-dump"), version and exit.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --detach --pidfile=ctl.pid --log-file=ctl.log --unixctl=./ctl.ctl',

@@ -133,5 +133,9 @@ describe('controller-run end to end, against the real ovn-controller', function 
     assert.equal(sw.code, 0, sw.stderr)
     const installed = JSON.parse(sw.stdout) as Array<Record<string, unknown>>
     assert.ok(installed.length > 0 && installed.every((x) => x.origin === 'lflow' && typeof x.stage === 'string'), 'table 8 flows in the switch come from logical flows')
+    const lines = (await hv!.appctl(ours!.ctl, 'flows/dump')).trim().split('\n')
+    const status = await hv!.appctl(ours!.ctl, 'connection-status')
+    assert.equal(lines.length, Number(/desired flows: (\d+)/.exec(status)![1]), 'flows/dump prints the whole desired table')
+    assert.ok(lines.every((l) => / actions=/.test(l)), 'as ovs-ofctl lines')
   })
 })

@@ -1,9 +1,11 @@
 /**
  * The controller's control socket commands (as `ovs-appctl -t SOCKET` or `ovnctl appctl` send them):
- * `exit`, `version`, `recompute` (ovn-controller(8) "recompute"), `connection-status` and `flows/json`, the
- * desired flow table with each flow's logical origin, which `ovnctl flows-dump` reads.
+ * `exit`, `version`, `recompute` (ovn-controller(8) "recompute"), `connection-status`, `flows/dump` (the desired
+ * table as ovs-ofctl lines) and `flows/json`, the desired table with each flow's logical origin, which
+ * `ovnctl flows-dump` reads.
  */
 import type {ControlServer} from '../server/control.js'
+import {ofctlLine} from './flow-filter.js'
 import type {Controller} from './controller.js'
 
 /** One flow with its origin, as `flows/json` and `flows-dump` give it. */
@@ -71,4 +73,13 @@ export function registerControllerCommands(control: ControlServer, controller: C
   })
   control.register('connection-status', {usage: '', argsMin: 0, argsMax: 0, run: () => controller.connectionStatus()})
   control.register('flows/json', {usage: '', argsMin: 0, argsMax: 0, run: () => JSON.stringify(flowsDocument(controller))})
+  control.register('flows/dump', {
+    usage: '',
+    argsMin: 0,
+    argsMax: 0,
+    run: () => {
+      const flows = [...flowsDocument(controller).flows].sort((a, b) => a.table - b.table || b.priority - a.priority || (a.match < b.match ? -1 : a.match > b.match ? 1 : 0))
+      return flows.map((f) => ofctlLine(f) + '\n').join('')
+    },
+  })
 }
