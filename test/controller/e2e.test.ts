@@ -37,6 +37,17 @@ async function portsUp(c: Central, names: readonly string[], chassis: string): P
   return true
 }
 
+/** The flows of tables 68 and 70 (load balancer hairpin) as the switch prints them, sorted. */
+async function hairpinTables(hv: Hypervisor): Promise<string> {
+  const lines: string[] = []
+  for (const table of ['68', '70']) {
+    const r = await run('ovs-ofctl', ['-O', 'OpenFlow15', 'dump-flows', '--no-stats', '--no-names', `unix:${hv.dir}/br-int.mgmt`, `table=${table}`])
+    assert.equal(r.code, 0, r.stderr)
+    lines.push(...r.stdout.split('\n').filter((l) => l.includes('actions=')).map((l) => l.trim()))
+  }
+  return lines.sort().join('\n')
+}
+
 async function flowCount(hv: Hypervisor): Promise<number> {
   const r = await run('ovs-ofctl', ['dump-flows', `unix:${hv.dir}/br-int.mgmt`])
   assert.equal(r.code, 0, r.stderr)
@@ -52,6 +63,7 @@ describe('controller-run end to end, against the real ovn-controller', function 
   let real: ControllerProcess | undefined
   const ofports: Record<string, number> = {}
   const realVerdicts = new Map<string, string>()
+  let realHairpin = ''
 
   before(async function () {
     if (!(await canRunHypervisor())) this.skip()
@@ -77,6 +89,7 @@ describe('controller-run end to end, against the real ovn-controller', function 
     await eventually(() => portsUp(central!, names, 'hv1'), 60000, 'the real ovn-controller to bring every port up')
     await central!.nbctl('--wait=hv', 'sync')
     for (const [what, flow] of packets(ofports)) realVerdicts.set(what, await hv!.trace(flow))
+    realHairpin = await hairpinTables(hv!)
     assert.match(realVerdicts.get('TCP port 22, dropped by an ACL')!, /drop$/)
     await real.stop()
     real = undefined
@@ -97,6 +110,8 @@ describe('controller-run end to end, against the real ovn-controller', function 
       if (verdict !== realVerdicts.get(what)) differences.push(`${what} (${flow}):\n  real:    ${realVerdicts.get(what)}\n  ovnctl:  ${verdict}`)
     }
     assert.deepEqual(differences, [], `verdicts differ:\n${differences.join('\n')}`)
+    assert.ok(realHairpin.split('\n').length >= 3, `the real controller made hairpin flows:\n${realHairpin}`)
+    assert.equal(await hairpinTables(hv!), realHairpin, 'the load balancer hairpin flows (tables 68 and 70) are the same')
   })
 
   it('keeps the installed flows across a restart of controller-run', async () => {

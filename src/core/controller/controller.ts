@@ -16,6 +16,7 @@ import type {DesiredFlow} from './lflow.js'
 import {ZoneTable, localDatapaths, missingPeers} from './local.js'
 import {claimOp, installedOp, nbCfgOp, registerChassisOps, releaseOp, zoneOps} from './ops.js'
 import {tunnelChanges} from './tunnels.js'
+import {hairpinFlows, type LoadBalancer} from './lb-hairpin.js'
 import {physicalFlows, type Tunnel} from './physical.js'
 import {SbIndex, noChanges, sbTables, type SbChanges} from './sb-index.js'
 import {mapOf} from './sb-model.js'
@@ -218,7 +219,8 @@ export class Controller {
     this.forceRecompute = false
     if (run.full) this.stats.fullRecomputes++
     this.report(run.errors)
-    const physical = physicalFlows(this.physicalInput(bridge, local, me))
+    const onLocal = (lb: LoadBalancer) => lb.datapaths.some((d) => local.has(d)) || (this.sb.dpGroups.get(lb.datapathGroup ?? '') ?? []).some((d) => local.has(d))
+    const physical = [...physicalFlows(this.physicalInput(bridge, local, me)), ...hairpinFlows(this.sb.loadBalancers.values(), onLocal)]
     const desired = this.engine.desired(physical)
     this.desiredFlows = desired.flows
     this.stats.lastCompileMs = performance.now() - started

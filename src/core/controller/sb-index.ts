@@ -4,6 +4,7 @@
  * reports what changed, which is what decides how much to recompile.
  */
 import type {ReplicaEvent} from '../idl/replica.js'
+import {type LoadBalancer, readLoadBalancer} from './lb-hairpin.js'
 import {
   type ChassisRow,
   type Datapath,
@@ -30,6 +31,7 @@ export const sbTables: Record<string, string[]> = {
   Multicast_Group: ['datapath', 'name', 'tunnel_key', 'ports'],
   Address_Set: ['name', 'addresses'],
   Port_Group: ['name', 'ports'],
+  Load_Balancer: ['vips', 'protocol', 'datapaths', 'datapath_group', 'options'],
 }
 
 /** What one batch of events changed, by kind. */
@@ -60,6 +62,7 @@ export class SbIndex {
   readonly multicastByName = new Map<string, MulticastGroup>()
   readonly addressSets = new Map<string, string[]>()
   readonly portGroups = new Map<string, string[]>()
+  readonly loadBalancers = new Map<string, LoadBalancer>()
   private readonly chassisRows = new Map<string, {name: string; encaps: string[]}>()
   private readonly encaps = new Map<string, {type: string; ip: string}>()
   private readonly addressSetNames = new Map<string, string>()
@@ -67,7 +70,7 @@ export class SbIndex {
 
   /** Forgets every row (a new connection resends them). */
   clear(): void {
-    for (const m of [this.datapaths, this.ports, this.portsByName, this.lflows, this.dpGroups, this.multicast, this.multicastByName, this.addressSets, this.portGroups, this.chassisRows, this.encaps, this.addressSetNames, this.portGroupNames]) m.clear()
+    for (const m of [this.datapaths, this.ports, this.portsByName, this.lflows, this.dpGroups, this.multicast, this.multicastByName, this.addressSets, this.portGroups, this.loadBalancers, this.chassisRows, this.encaps, this.addressSetNames, this.portGroupNames]) m.clear()
   }
 
   /** Every chassis with its encapsulations. */
@@ -146,6 +149,10 @@ export class SbIndex {
         if (gone) this.encaps.delete(e.uuid)
         else this.encaps.set(e.uuid, {type: String(e.row.type), ip: String(e.row.ip)})
         ch.chassis = true
+        return
+      case 'Load_Balancer':
+        if (gone) this.loadBalancers.delete(e.uuid)
+        else this.loadBalancers.set(e.uuid, readLoadBalancer(e.uuid, e.row))
         return
       case 'Address_Set':
         this.named(e, this.addressSets, this.addressSetNames, 'addresses', ch.addressSets)
