@@ -205,8 +205,13 @@ function valueText(name: string, f: MatchField): string {
       return exact ? String(f.value) : `0x${f.value.toString(16)}/0x${f.mask.toString(16)}`
     case 'hex':
       if (name === 'dl_type') return `0x${f.value.toString(16).padStart(4, '0')}`
-      return exact ? `0x${f.value.toString(16)}` : `0x${f.value.toString(16)}/0x${f.mask.toString(16)}`
+      return exact ? hexText(f.value) : `${hexText(f.value)}/${hexText(f.mask)}`
   }
+}
+
+/** Hex as Open vSwitch prints registers, metadata and marks, with C's "%#x": zero is a bare "0" (ports use "0x%x"). */
+function hexText(v: bigint): string {
+  return v === 0n ? '0' : `0x${v.toString(16)}`
 }
 
 function fragText(f: MatchField): string {

@@ -105,9 +105,8 @@ class Annotator {
     if (depth > expansionDepthMax) throw new PipelineSemanticError('Recursive expansion of predicates or prerequisites')
     switch (e.type) {
       case 'and':
-        return and(e.args.map((a) => this.lower(a, depth)))
       case 'or':
-        return or(e.args.map((a) => this.lower(a, depth)))
+        return this.lowerJunction(e.type, e.args, depth)
       case 'cmp':
         return this.lowerCmp(e, depth)
       case 'sym':
@@ -115,6 +114,21 @@ class Annotator {
       default:
         return e
     }
+  }
+
+  /**
+   * Lowers the terms of an AND (OR) in order and stops at the first false (true) one: the rest cannot change the
+   * result. A match on a port group with no local member is false on this chassis, and then the address sets
+   * that follow it (often thousands of addresses) need not be expanded.
+   */
+  private lowerJunction(type: 'and' | 'or', args: readonly Expr[], depth: number): Expr {
+    const out: Expr[] = []
+    for (const a of args) {
+      const l = this.lower(a, depth)
+      if (l.type === 'bool' && l.value === (type === 'or')) return l
+      out.push(l)
+    }
+    return type === 'and' ? and(out) : or(out)
   }
 
   private expand(text: string, neg: boolean, depth: number): Expr {
@@ -229,8 +243,16 @@ function bitLength(v: bigint): number {
 }
 
 /** An address set member is a constant in match syntax (`10.0.0.1`, `10.0.0.0/8`, `aa:bb:...`). */
+/** How many parsed address set members are remembered (the same sets are expanded for many flows). */
+export const memberCacheMax = 1_000_000
+const memberCache = new Map<string, SetElem[]>()
+
 function parseMatchConstant(text: string): SetElem[] {
+  const hit = memberCache.get(text)
+  if (hit) return hit
   const e = parseMatch(`x == ${text}`)
   if (e.type !== 'cmp') throw new PipelineSemanticError(`Invalid address set member ${JSON.stringify(text)}`)
+  if (memberCache.size >= memberCacheMax) memberCache.clear()
+  memberCache.set(text, e.values)
   return e.values
 }

@@ -184,7 +184,7 @@ function l2l3Fields(): LogicalSymbol[] {
     field('ip4.src', 32, 'nw_src', {prereqs: 'ip4', format: 'ipv4'}),
     field('ip4.dst', 32, 'nw_dst', {prereqs: 'ip4', format: 'ipv4'}),
     predicate('ip4.src_mcast', 'ip4.src[28..31] == 0xe'),
-    predicate('ip4.mcast', 'ip4.dst[28..31] == 0xe'),
+    predicate('ip4.mcast', 'eth.mcast && ip4.dst[28..31] == 0xe'),
     field('ip6.src', 128, 'ipv6_src', {prereqs: 'ip6', format: 'ipv6'}),
     field('ip6.dst', 128, 'ipv6_dst', {prereqs: 'ip6', format: 'ipv6'}),
     field('ip6.label', 20, 'ipv6_label', {prereqs: 'ip6', format: 'hex'}),

@@ -1,0 +1,238 @@
+/**
+ * The incremental flow engine: keeps every local logical flow compiled, recompiles only what a Southbound
+ * change affects, and assembles the desired table (logical flows + physical flows). What a change affects:
+ * a changed logical flow itself; for a port, multicast group, address set or port group, the logical flows of
+ * local datapaths that mention its name; a change of the set of local datapaths recompiles everything (as
+ * ovn-controller falls back to a full recompute when its inputs change shape).
+ */
+import {ovnSymbolTable, type SymbolTable} from '../pipeline/symbols.js'
+import type {GroupSpec} from '../pipeline/actions-encode.js'
+import {compileLflow, mentions, type CompiledLflow, type DesiredFlow, type Compiled, type LflowEnv, type Parsed} from './lflow.js'
+import type {SbChanges, SbIndex} from './sb-index.js'
+import type {Datapath, LogicalFlow} from './sb-model.js'
+
+/** Bound on conjunction ids (OpenFlow conj_id is 32 bits). */
+export const conjIdMax = 0xffffffff
+/** Bound on the parse cache (entries: distinct match and action texts). */
+export const parseCacheMax = 500_000
+
+/** An error compiling one logical flow, for the log. */
+export interface LflowError {
+  uuid: string
+  stage: string
+  match: string
+  actions: string
+  message: string
+}
+
+/** What one engine run did. */
+export interface EngineRun {
+  full: boolean
+  compiled: number
+  errors: LflowError[]
+}
+
+/** The compiled state of the local logical flows. */
+export class FlowEngine {
+  private readonly cache = new Map<string, CompiledLflow>()
+  private readonly groupIds = new Map<string, number>()
+  private nextConj = 1
+  /** Conjunction ids each logical flow used, reused in order when it is compiled again (no churn in the switch). */
+  private readonly conjIds = new Map<string, number[]>()
+  /** Parsed logical flow texts; bounded by parseCacheMax entries. */
+  private readonly parseCache = new Map<string, Parsed>()
+  /** Compiled datapath-independent logical flows; bounded by parseCacheMax entries. */
+  private readonly compiledCache = new Map<string, Compiled & {text: string}>()
+  private readonly symtab: SymbolTable = ovnSymbolTable()
+  local: ReadonlySet<string> = new Set()
+
+  private localPorts: ReadonlySet<string> = new Set()
+
+  constructor(
+    private readonly sb: SbIndex,
+    private readonly isChassisResident: (port: string) => boolean,
+  ) {}
+
+  /**
+   * The logical ports local to this chassis (VIFs here, ports bound here). Port groups are reduced to them, as
+   * ovn-controller does: `inport == @pg` is tested in the ingress pipeline, which runs where the packet enters,
+   * and `outport == @pg` in the egress pipeline, which runs where the port is. Returns whether the set changed.
+   */
+  setLocalPorts(ports: ReadonlySet<string>): boolean {
+    if (sameSet(ports, this.localPorts)) return false
+    this.localPorts = ports
+    this.localPortsChanged = true
+    return true
+  }
+
+  private localPortsChanged = false
+
+  /** Number of logical flows compiled and held. */
+  get size(): number {
+    return this.cache.size
+  }
+
+  /** The compiled form of a logical flow, if it is local. */
+  compiled(uuid: string): CompiledLflow | undefined {
+    return this.cache.get(uuid)
+  }
+
+  /** Compiles every logical flow of the local datapaths from scratch. */
+  recompute(local: ReadonlySet<string>): EngineRun {
+    this.local = local
+    this.localPortsChanged = false
+    this.cache.clear()
+    const run: EngineRun = {full: true, compiled: 0, errors: []}
+    for (const lf of this.sb.lflows.values()) this.compile(lf, run)
+    return run
+  }
+
+  /** Recompiles what `changes` affect; a change of the local datapath set is a full recompute. */
+  update(changes: SbChanges, local: ReadonlySet<string>): EngineRun {
+    if (changes.datapaths || !sameSet(local, this.local)) return this.recompute(local)
+    const dirty = new Set(changes.lflows)
+    const groupsToo = this.localPortsChanged
+    this.localPortsChanged = false
+    const names = [...changes.ports, ...(changes.multicast ? ['_MC_'] : [])]
+    const sets = [...[...changes.addressSets].map((n) => `$${n}`), ...[...changes.portGroups].map((n) => `@${n.replace(/^\d+_/, '')}`)]
+    if (names.length > 0 || sets.length > 0 || groupsToo) {
+      for (const lf of this.sb.lflows.values()) {
+        if (dirty.has(lf.uuid)) continue
+        const hit = names.some((n) => mentions(lf, n)) || sets.some((s) => mentions(lf, s)) || (groupsToo && mentions(lf, '@'))
+        if (hit && this.isLocal(lf)) dirty.add(lf.uuid)
+      }
+    }
+    const run: EngineRun = {full: false, compiled: 0, errors: []}
+    for (const uuid of dirty) {
+      this.cache.delete(uuid)
+      const lf = this.sb.lflows.get(uuid)
+      if (lf) this.compile(lf, run)
+      else {
+        this.conjIds.delete(uuid)
+        this.compiledCache.delete(`${uuid}/true`)
+        this.compiledCache.delete(`${uuid}/false`)
+      }
+    }
+    return run
+  }
+
+  /** The flows and groups of all compiled logical flows plus `physical`, one flow per OpenFlow identity. */
+  desired(physical: readonly DesiredFlow[]): {flows: DesiredFlow[]; groups: GroupSpec[]} {
+    const flows = new Map<string, DesiredFlow>()
+    const groups = new Map<number, GroupSpec>()
+    for (const f of physical) flows.set(desiredKey(f), f)
+    for (const c of this.cache.values()) {
+      for (const f of c.flows) addFlow(flows, f)
+      for (const g of c.groups) groups.set(g.id, g)
+    }
+    return {flows: [...flows.values()], groups: [...groups.values()]}
+  }
+
+  private isLocal(lf: LogicalFlow): boolean {
+    if (lf.datapath !== undefined) return this.local.has(lf.datapath)
+    return (this.sb.dpGroups.get(lf.dpGroup ?? '') ?? []).some((d) => this.local.has(d))
+  }
+
+  private compile(lf: LogicalFlow, run: EngineRun): void {
+    const dps = this.datapathsOf(lf)
+    if (dps.length === 0) return
+    if (lf.inOutPort !== undefined && !this.isRelated(lf.inOutPort)) {
+      // A flow for another chassis' port (ovn-controller skips it too): remember it compiled to nothing.
+      this.cache.set(lf.uuid, {flows: [], groups: [], errors: []})
+      return
+    }
+    const ids = this.conjIds.get(lf.uuid) ?? []
+    let used = 0
+    const conjId = () => {
+      if (used < ids.length) return ids[used++]
+      const id = this.freshConjId()
+      ids.push(id)
+      used++
+      return id
+    }
+    if (this.parseCache.size >= parseCacheMax) this.parseCache.clear()
+    if (this.compiledCache.size >= parseCacheMax) this.compiledCache.clear()
+    const c = compileLflow(lf, dps, {...this.env(), conjId})
+    if (ids.length > 0) this.conjIds.set(lf.uuid, ids)
+    this.cache.set(lf.uuid, c)
+    run.compiled++
+    for (const message of c.errors) run.errors.push({uuid: lf.uuid, stage: lf.stage, match: lf.match, actions: lf.actions, message})
+  }
+
+  /**
+   * Whether flows testing this port as inport (ingress) or outport (egress) belong on this chassis: the port is
+   * local, or a patch, localport or localnet port (present on every chassis), or a remote port (ovn-controller's
+   * related lports and its in_out_port check).
+   */
+  private isRelated(name: string): boolean {
+    const p = this.sb.portsByName.get(name)
+    if (!p) return false
+    return this.localPorts.has(name) || ['patch', 'localport', 'localnet', 'remote'].includes(p.type)
+  }
+
+  private datapathsOf(lf: LogicalFlow): Datapath[] {
+    const uuids = lf.datapath !== undefined ? [lf.datapath] : (this.sb.dpGroups.get(lf.dpGroup ?? '') ?? [])
+    return uuids.filter((u) => this.local.has(u)).map((u) => this.sb.datapaths.get(u)).filter((d): d is Datapath => d !== undefined)
+  }
+
+  private freshConjId(): number {
+    const id = this.nextConj
+    this.nextConj = this.nextConj >= conjIdMax ? 1 : this.nextConj + 1
+    return id
+  }
+
+  private envCache: LflowEnv | null = null
+
+  private env(): LflowEnv {
+    const sb = this.sb
+    this.envCache ??= {
+      symtab: this.symtab,
+      portKey: (dp, name) => {
+        // "none" is no port, tunnel key 0 (ovn-controller's lookup_port_cb; northd writes `outport == "none"`).
+        if (name === 'none') return 0
+        const p = sb.portsByName.get(name)
+        if (p && p.datapath === dp.uuid) return p.key
+        return sb.multicastByName.get(`${dp.uuid}/${name}`)?.key
+      },
+      isChassisResident: this.isChassisResident,
+      addressSets: sb.addressSets,
+      portGroup: (dp, name) => {
+        const members = sb.portGroups.get(`${dp.key}_${name}`) ?? sb.portGroups.get(name)
+        return members?.filter((m) => this.localPorts.has(m))
+      },
+      groupId: (spec) => {
+        let id = this.groupIds.get(spec)
+        if (id === undefined) this.groupIds.set(spec, (id = this.groupIds.size + 1))
+        return id
+      },
+      conjId: () => this.freshConjId(),
+      parseCache: this.parseCache,
+      compiledCache: this.compiledCache,
+    }
+    return this.envCache
+  }
+}
+
+/** Adds a flow; two logical flows that yield the same OpenFlow identity share it (conjunctions are merged). */
+function addFlow(flows: Map<string, DesiredFlow>, f: DesiredFlow): void {
+  const key = desiredKey(f)
+  const old = flows.get(key)
+  if (!old) return void flows.set(key, f)
+  if (old.actions.startsWith('conjunction(') && f.actions.startsWith('conjunction(')) {
+    if (!old.actions.includes(f.actions)) flows.set(key, {...old, actions: `${old.actions},${f.actions}`})
+    return
+  }
+  // ovn-controller keeps one of two logical flows that compile to the same OpenFlow flow: keep the lower UUID.
+  if (f.origin < old.origin) flows.set(key, f)
+}
+
+/** A flow's OpenFlow identity: table, priority, match. */
+function desiredKey(f: DesiredFlow): string {
+  return `${f.table}/${f.priority}/${f.matchText}`
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false
+  for (const x of a) if (!b.has(x)) return false
+  return true
+}

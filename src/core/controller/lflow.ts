@@ -1,0 +1,176 @@
+/**
+ * One logical flow to OpenFlow flows on this chassis (ovn-architecture(7) "Logical Flows", ovn-controller's
+ * lflow.c): the match, with the actions' prerequisites, is compiled once per local datapath of the flow (its
+ * own or those of its Logical_DP_Group), with `metadata` set to the datapath's tunnel key, into OpenFlow table
+ * 8+N (ingress) or 42+N (egress). The cookie is the first 32 bits of the logical flow's UUID. Port groups are
+ * per datapath in the Southbound ("KEY_NAME"), as northd writes them; a plain name is the fallback.
+ */
+import {parseActions} from '../pipeline/actions-parser.js'
+import {encodeActions, type ActionContext, type GroupSpec} from '../pipeline/actions-encode.js'
+import type {Action} from '../pipeline/actions.js'
+import {actionPrereqs} from '../pipeline/actions-prereqs.js'
+import {parseExpr} from '../pipeline/annotate.js'
+import {and, type Expr} from '../pipeline/expr.js'
+import {toMatches, type MatchContext, type MatchResult} from '../pipeline/matches.js'
+import type {SymbolTable} from '../pipeline/symbols.js'
+import {formatMatch, withField} from '../openflow/match.js'
+import type {Flow} from '../openflow/flow.js'
+import {type Datapath, type LogicalFlow, cookieOf} from './sb-model.js'
+
+/** OpenFlow table of logical table 0 of each pipeline (ovn-controller 23.03 OFTABLE_LOG_*_PIPELINE). */
+export const ingressTableBase = 8
+export const egressTableBase = 42
+
+/** What compiling needs from the rest of the controller. */
+export interface LflowEnv {
+  symtab: SymbolTable
+  /** Tunnel key of a logical port or multicast group of a datapath. */
+  portKey(datapath: Datapath, name: string): number | undefined
+  isChassisResident(port: string): boolean
+  addressSets: ReadonlyMap<string, readonly string[]>
+  /** Members of a port group as a flow of `datapath` names it. */
+  portGroup(datapath: Datapath, name: string): readonly string[] | undefined
+  /** One id per distinct group text, shared by every flow. */
+  groupId(spec: string): number
+  /** A conjunction id: the same ones, in the same order, each time the same logical flow is compiled. */
+  conjId(): number
+  /** Parsed logical flows by their text, kept across compilations (parsing is pure). */
+  parseCache?: Map<string, Parsed>
+  /**
+   * Compiled matches and actions of flows that name no port and no address set, by logical flow and datapath
+   * kind: nothing outside their own text changes them (ovn-controller's lflow cache keeps the same).
+   */
+  compiledCache?: Map<string, Compiled & {text: string}>
+}
+
+/** A flow the controller wants, with its origin. */
+export interface DesiredFlow extends Flow {
+  /** UUID of the logical flow, or "physical:WHAT" for flows of the physical pipeline. */
+  origin: string
+  /** The match as the switch prints it, computed once (it is the flow's identity in diffs). */
+  matchText: string
+}
+
+/** The result of compiling one logical flow for its local datapaths. */
+export interface CompiledLflow {
+  flows: DesiredFlow[]
+  groups: GroupSpec[]
+  /** Why it did not compile, per datapath name (the rest of its datapaths still compiled). */
+  errors: string[]
+}
+
+/** A logical flow's text parsed once, shared by all its datapaths. */
+export interface Parsed {
+  match: Expr
+  actions: Action[]
+}
+
+function parse(lf: LogicalFlow, symtab: SymbolTable, cache?: Map<string, Parsed>): Parsed {
+  const key = `${lf.match}\u0000${lf.actions}`
+  const hit = cache?.get(key)
+  if (hit) return hit
+  const parsed = parseText(lf, symtab)
+  cache?.set(key, parsed)
+  return parsed
+}
+
+function parseText(lf: LogicalFlow, symtab: SymbolTable): Parsed {
+  const actions = parseActions(lf.actions, symtab)
+  const prereqs = actionPrereqs(actions, symtab)
+  const match = parseExpr(lf.match, symtab)
+  return {match: prereqs ? and([match, prereqs]) : match, actions}
+}
+
+/** Compiles `lf` for each of `datapaths` (the local ones it applies to). */
+export function compileLflow(lf: LogicalFlow, datapaths: readonly Datapath[], env: LflowEnv): CompiledLflow {
+  const out: CompiledLflow = {flows: [], groups: [], errors: []}
+  let parsed: Parsed
+  try {
+    parsed = parse(lf, env.symtab, env.parseCache)
+  } catch (err) {
+    out.errors.push((err as Error).message)
+    return out
+  }
+  // A flow that names no port compiles the same on every datapath of a kind (switches and routers differ in
+  // their conntrack zones): compile it once per kind and stamp each datapath's metadata, as ovn-controller does
+  // for datapath groups.
+  const shared = datapathIndependent(lf)
+  const cacheable = shared && !lf.match.includes('$') && env.compiledCache !== undefined
+  const text = `${lf.match}\u0000${lf.actions}`
+  const byKind = new Map<boolean, Compiled>()
+  for (const dp of datapaths) {
+    try {
+      let c = shared ? byKind.get(dp.isRouter) : undefined
+      const cacheKey = `${lf.uuid}/${dp.isRouter}`
+      if (!c && cacheable) {
+        const hit = env.compiledCache!.get(cacheKey)
+        if (hit && hit.text === text) c = hit
+      }
+      if (!c) {
+        c = compileOn(lf, parsed, dp, env)
+        if (cacheable) env.compiledCache!.set(cacheKey, {...c, text})
+      }
+      if (shared) byKind.set(dp.isRouter, c)
+      stamp(lf, c, dp, out)
+    } catch (err) {
+      out.errors.push(`datapath ${dp.name}: ${(err as Error).message}`)
+    }
+  }
+  return out
+}
+
+/** Whether a logical flow's text refers to no logical port (no string constant, port group or chassis test). */
+function datapathIndependent(lf: LogicalFlow): boolean {
+  return !/["@]|is_chassis_resident/.test(lf.match) && !/["@]/.test(lf.actions)
+}
+
+/** One logical flow compiled for a datapath, before its metadata is added. */
+export interface Compiled {
+  matches: MatchResult
+  actions: string
+  groups: GroupSpec[]
+}
+
+function compileOn(lf: LogicalFlow, parsed: Parsed, dp: Datapath, env: LflowEnv): Compiled {
+  const portGroups = {get: (name: string) => env.portGroup(dp, name)} as ReadonlyMap<string, readonly string[]>
+  const mctx: MatchContext = {
+    symtab: env.symtab,
+    lookupPort: (name) => env.portKey(dp, name),
+    isChassisResident: env.isChassisResident,
+    addressSets: env.addressSets,
+    portGroups,
+    allocateConjId: env.conjId,
+  }
+  const actx: ActionContext = {
+    symtab: env.symtab,
+    pipeline: lf.pipeline,
+    tableId: lf.tableId,
+    datapath: dp.isRouter ? 'router' : 'switch',
+    lookupPort: (name) => env.portKey(dp, name),
+    allocateGroupId: env.groupId,
+  }
+  const encoded = encodeActions(parsed.actions, actx)
+  return {matches: toMatches(parsed.match, mctx), actions: encoded.ofActions, groups: encoded.groups}
+}
+
+/** Adds the flows of `c` on datapath `dp` to `out`. */
+function stamp(lf: LogicalFlow, c: Compiled, dp: Datapath, out: CompiledLflow): void {
+  const table = (lf.pipeline === 'ingress' ? ingressTableBase : egressTableBase) + lf.tableId
+  const cookie = cookieOf(lf.uuid)
+  const key = BigInt(dp.key)
+  const flow = (match: Flow['match'], actions: string): DesiredFlow => {
+    const m = withField(match, 'metadata', key)
+    return {table, priority: lf.priority, cookie, match: m, matchText: formatMatch(m), actions, origin: lf.uuid}
+  }
+  for (const m of c.matches.matches) out.flows.push(flow(m, c.actions))
+  for (const conj of c.matches.conjunctions) {
+    out.flows.push(flow(conj.match, c.actions))
+    for (const cl of conj.clauses) out.flows.push(flow(cl.match, `conjunction(${conj.id},${cl.k}/${cl.n})`))
+  }
+  for (const g of c.groups) if (!out.groups.some((x) => x.id === g.id)) out.groups.push(g)
+}
+
+/** Whether a logical flow's text mentions a name (a port, address set or port group), so it must be recompiled when that changes. */
+export function mentions(lf: LogicalFlow, name: string): boolean {
+  return lf.match.includes(name) || lf.actions.includes(name)
+}
