@@ -2,11 +2,11 @@ import fs from 'node:fs'
 import path from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {OvnctlCommand} from '../core/cli/command.js'
-import {daemonFlags} from '../core/cli/flags.js'
+import {daemonFlags, sslFlags, sslFlagValues} from '../core/cli/flags.js'
 import {encapTypes} from '../core/controller/config.js'
 import {registerControllerCommands} from '../core/controller/control-commands.js'
 import {Controller} from '../core/controller/controller.js'
-import {defaultRemote} from '../core/idl/command-support.js'
+import {defaultRemote, tlsSettingsOf} from '../core/idl/command-support.js'
 import {ControlServer} from '../core/server/control.js'
 
 /** `ovnctl controller-run`: the hypervisor controller, as `ovn-controller` is run. */
@@ -15,7 +15,10 @@ export default class ControllerRun extends OvnctlCommand<typeof ControllerRun> {
   static override description = `Connects to the local Open_vSwitch database (OVS-DATABASE, by default the db.sock of the \
 run directory) and reads its configuration as ovn-controller does, from the Open_vSwitch table's external_ids: \
 system-id (the chassis name), ovn-remote (the Southbound database), ovn-encap-type and ovn-encap-ip (the tunnel \
-endpoint), ovn-bridge (the integration bridge, br-int by default) and ovn-monitor-all. Flags override them.
+endpoint), ovn-bridge (the integration bridge, br-int by default) and ovn-monitor-all. Flags override them. \
+An ssl: Southbound is reached with the key, certificate and CA of the SSL row that the Open_vSwitch table names \
+(ovs-vsctl set-ssl), which override the SSL flags, as ovn-controller does; the row is read again at every \
+connection attempt.
 
 It registers the chassis (Chassis, Encap, Chassis_Private) in the Southbound, claims the Port_Binding of every \
 interface of the bridge with external_ids:iface-id (setting "chassis", then "up" once its flows are installed, \
@@ -51,6 +54,7 @@ The control socket (--unixctl) answers ovs-appctl and "ovnctl appctl": recompute
     'monitor-all': Flags.boolean({summary: 'Monitor the whole Southbound (overrides external_ids:ovn-monitor-all).', allowNo: true}),
     switch: Flags.string({summary: 'How ovs-ofctl reaches the bridge (default: the bridge name, i.e. its mgmt socket in the run directory).', helpValue: 'TARGET'}),
     unixctl: Flags.string({summary: 'Control socket for ovs-appctl and ovnctl (default: ovnctl-controller-run.PID.ctl in the run directory).', helpValue: 'SOCKET'}),
+    ...sslFlags({dbForm: false}),
     ...daemonFlags,
   }
 
@@ -69,7 +73,7 @@ The control socket (--unixctl) answers ovs-appctl and "ovnctl appctl": recompute
         monitorAll: f['monitor-all'],
       },
       (level, message) => daemon.logger.log('controller', level, message),
-      {switchTarget: f.switch},
+      {switchTarget: f.switch, ssl: tlsSettingsOf(sslFlagValues(f))},
     )
     const control = new ControlServer()
     registerControllerCommands(control, controller, {version: this.config.version, exit: () => void this.shutdown.stop('SIGTERM')})

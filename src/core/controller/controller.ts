@@ -7,6 +7,7 @@
  */
 import os from 'node:os'
 import {MonitoredDb, type TableMonitor} from '../idl/monitor.js'
+import {overrideSsl, sslSettingsOfRow, TlsContextSource, type TlsSettings} from '../jsonrpc/index.js'
 import type {ReplicaEvent} from '../idl/replica.js'
 import {asInstalled, bundleFor, keyed, type BundleStats, type FlowTable} from '../openflow/bundle.js'
 import {OfctlSwitch} from '../openflow/switch.js'
@@ -41,7 +42,8 @@ export interface ControllerStats {
 }
 
 const ovsTables = new Map<string, TableMonitor>([
-  ['Open_vSwitch', {columns: ['external_ids', 'bridges']}],
+  ['Open_vSwitch', {columns: ['external_ids', 'bridges', 'ssl']}],
+  ['SSL', {columns: ['private_key', 'certificate', 'ca_cert', 'bootstrap_ca_cert']}],
   ['Bridge', {columns: ['name', 'ports', 'external_ids']}],
   ['Port', {columns: ['name', 'interfaces', 'external_ids']}],
   ['Interface', {columns: ['name', 'type', 'ofport', 'options', 'external_ids']}],
@@ -72,7 +74,7 @@ export class Controller {
     ovsRemote: string,
     private readonly overrides: ConfigOverrides,
     private readonly log: ControllerLog,
-    private readonly options: {switchTarget?: string; env?: NodeJS.ProcessEnv} = {},
+    private readonly options: {switchTarget?: string; env?: NodeJS.ProcessEnv; ssl?: TlsSettings} = {},
   ) {
     this.engine = new FlowEngine(this.sb, (port) => this.isResident(port))
     this.ovs = new MonitoredDb(ovsRemote, 'Open_vSwitch', ovsTables, {
@@ -179,6 +181,12 @@ export class Controller {
       // Until the local view is known, only our own chassis' rows and ports (ovn-controller's update_sb_monitors).
       for (const t of ['Port_Binding', 'Logical_Flow', 'Multicast_Group']) tables.get(t)!.where = [false]
     }
+    // An ssl: Southbound uses the local Open_vSwitch database's SSL row over the flags, as ovn-controller does;
+    // read at every connection attempt, so that a key set later (ovs-vsctl set-ssl) is used on the next one.
+    const tls = new TlsContextSource(
+      () => overrideSsl(this.options.ssl ?? {}, this.ovsSsl()),
+      (level, m) => this.log(level, `Southbound SSL: ${m}`),
+    )
     this.sbDb = new MonitoredDb(config.remote, 'OVN_Southbound', tables, {
       onEvents: (events) => this.onSbEvents(events),
       onReset: () => {
@@ -189,7 +197,7 @@ export class Controller {
         this.log(up ? 'INFO' : 'WARN', `Southbound database: ${detail}`)
         if (up) this.schedule()
       },
-    })
+    }, {tls})
     this.sbDb.start()
   }
 
@@ -227,6 +235,15 @@ export class Controller {
     await this.install(config, desired)
     await this.markUp(bridge, me, sb)
     this.log('DBG', `run ${this.stats.runs}: ${run.full ? 'full' : 'incremental'}, ${run.compiled} logical flows compiled in ${this.stats.lastCompileMs.toFixed(0)} ms, installed in ${this.stats.lastInstallMs.toFixed(0)} ms, whole run ${(performance.now() - begun).toFixed(0)} ms`)
+  }
+
+  /** The SSL row the Open_vSwitch row names, if any (vswitch.ovsschema Open_vSwitch "ssl"). */
+  private ovsSsl(): TlsSettings | null {
+    const row = [...this.ovs.table('Open_vSwitch').values()][0]
+    const ref = row?.ssl
+    const uuid = Array.isArray(ref) && ref[0] === 'uuid' ? String(ref[1]) : null
+    const ssl = uuid === null ? undefined : this.ovs.table('SSL').get(uuid)
+    return ssl === undefined ? null : sslSettingsOfRow(ssl)
   }
 
   private readConfig(): ControllerConfig | undefined {

@@ -1,24 +1,27 @@
 /** What ovnctl's client commands share: the default server, connecting with errors for operators, picking the database. */
 import {authError, CliError, ExitCode, failedError, timeoutError, usageError} from '../cli/exit.js'
-import {RequestTimeoutError, RpcError, describeRpcError, type SslFlagValues, TlsContextSource, TlsError, peerRefusedText} from '../jsonrpc/index.js'
+import {RequestTimeoutError, RpcError, describeRpcError, type SslFlagValues, TlsContextSource, TlsError, type TlsSettings, peerRefusedText} from '../jsonrpc/index.js'
 import {OvsdbClient} from './client.js'
 
 /** The server ovsdb-client talks to by default (ovsdb-client(1)): the Open vSwitch database socket. */
 export const defaultRemote = `unix:${process.env.OVS_RUNDIR ?? '/var/run/openvswitch'}/db.sock`
 
-/** The TLS a client command uses for ssl: remotes, from its SSL flags; undefined when none is given. */
-export function clientTls(ssl: SslFlagValues | undefined): TlsContextSource | undefined {
-  if (ssl === undefined || Object.values(ssl).every((v) => v === undefined)) return undefined
-  const caCert = ssl.bootstrapCaCert ?? ssl.caCert
-  const settings = {
+/** The TLS settings of a client's SSL flags (--bootstrap-ca-cert names the CA file too). */
+export function tlsSettingsOf(ssl: SslFlagValues): TlsSettings {
+  return {
     privateKey: ssl.privateKey,
     certificate: ssl.certificate,
-    caCert,
+    caCert: ssl.bootstrapCaCert ?? ssl.caCert,
     bootstrapCaCert: ssl.bootstrapCaCert !== undefined,
     protocols: ssl.sslProtocols,
     ciphers: ssl.sslCiphers,
   }
-  return TlsContextSource.of(settings, (_level, m) => process.stderr.write(`ovnctl: ${m}\n`))
+}
+
+/** The TLS a client command uses for ssl: remotes, from its SSL flags; undefined when none is given. */
+export function clientTls(ssl: SslFlagValues | undefined): TlsContextSource | undefined {
+  if (ssl === undefined || Object.values(ssl).every((v) => v === undefined)) return undefined
+  return TlsContextSource.of(tlsSettingsOf(ssl), (_level, m) => process.stderr.write(`ovnctl: ${m}\n`))
 }
 
 /**

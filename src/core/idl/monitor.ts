@@ -4,7 +4,7 @@
  * changes the conditions in place (monitor_cond_change, §4.1.13), and runs transactions. After a reconnect the
  * rows are fetched again and the owner is told to start over (`onReset`), as the OVS IDL does without history.
  */
-import {connect, type JsonRpcConnection} from '../jsonrpc/index.js'
+import {connect, type JsonRpcConnection, type TlsContextSource} from '../jsonrpc/index.js'
 import {type ColumnSchema, DatabaseSchema} from '../ovsdb/index.js'
 import {TransactionError, firstError} from './client.js'
 import {Replica, type ReplicaEvent} from './replica.js'
@@ -53,6 +53,7 @@ export class MonitoredDb {
     readonly database: string,
     private readonly tables: Map<string, TableMonitor>,
     private readonly handlers: MonitorHandlers,
+    private readonly options: {tls?: TlsContextSource} = {},
   ) {
     for (const t of tables.keys()) this.rows.set(t, new Map())
   }
@@ -113,7 +114,7 @@ export class MonitoredDb {
   private async attempt(): Promise<void> {
     if (this.stopped) return
     try {
-      const conn = await connect(this.remote, {timeoutMs: requestTimeoutMs})
+      const conn = await connect(this.remote, {timeoutMs: requestTimeoutMs, tls: this.options.tls})
       if (this.stopped) return conn.close()
       this.conn = conn
       conn.setHandler({

@@ -265,3 +265,25 @@ function handshake(socket: tls.TLSSocket, context: TlsContext, peer: 'client' | 
     })
   })
 }
+
+/** The settings an SSL row holds (vswitch.ovsschema SSL: bootstrap_ca_cert true makes ca_cert a bootstrap file). */
+export function sslSettingsOfRow(row: Record<string, unknown>): TlsSettings {
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined)
+  return {
+    privateKey: text(row.private_key),
+    certificate: text(row.certificate),
+    caCert: text(row.ca_cert),
+    bootstrapCaCert: row.bootstrap_ca_cert === true,
+  }
+}
+
+/** Settings from the Open_vSwitch SSL row override the flags, one by one, as in ovn-controller. */
+export function overrideSsl(flags: TlsSettings, fromDb: TlsSettings | null): TlsSettings {
+  if (fromDb === null) return flags
+  return {
+    ...flags,
+    privateKey: fromDb.privateKey ?? flags.privateKey,
+    certificate: fromDb.certificate ?? flags.certificate,
+    ...(fromDb.caCert === undefined ? {} : {caCert: fromDb.caCert, bootstrapCaCert: fromDb.bootstrapCaCert}),
+  }
+}

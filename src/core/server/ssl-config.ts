@@ -6,7 +6,7 @@
  * Open_vSwitch database, from which a hypervisor's controller takes its settings (ovn-controller(8)).
  */
 import type {JsonRpcConnection, SslFlagValues, TlsSettings} from '../jsonrpc/index.js'
-import {TlsContextSource} from '../jsonrpc/index.js'
+import {sslSettingsOfRow, TlsContextSource} from '../jsonrpc/index.js'
 import type {Row} from '../ovsdb/index.js'
 
 /** The SSL flags of a server, each a value or a `db:DB,TABLE,COLUMN` reference. */
@@ -98,22 +98,7 @@ export async function readOpenVswitchSsl(conn: JsonRpcConnection, timeoutMs: num
   const uuid = Array.isArray(ref) && ref[0] === 'uuid' ? (ref[1] as string) : null
   const row = results[1].rows?.find((r) => Array.isArray(r._uuid) && r._uuid[1] === uuid)
   if (uuid === null || row === undefined) return null
-  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined)
-  return {
-    privateKey: text(row.private_key),
-    certificate: text(row.certificate),
-    caCert: text(row.ca_cert),
-    bootstrapCaCert: row.bootstrap_ca_cert === true,
-  }
+  return sslSettingsOfRow(row)
 }
 
-/** Settings from the Open_vSwitch SSL row override the flags, one by one, as in ovn-controller. */
-export function overrideSsl(flags: TlsSettings, fromDb: TlsSettings | null): TlsSettings {
-  if (fromDb === null) return flags
-  return {
-    ...flags,
-    privateKey: fromDb.privateKey ?? flags.privateKey,
-    certificate: fromDb.certificate ?? flags.certificate,
-    ...(fromDb.caCert === undefined ? {} : {caCert: fromDb.caCert, bootstrapCaCert: fromDb.bootstrapCaCert}),
-  }
-}
+export {overrideSsl} from '../jsonrpc/tls.js'
