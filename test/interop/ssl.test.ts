@@ -53,6 +53,23 @@ describe('SSL with the real OVS and OVN tools', function () {
     })
   })
 
+  it('dials out over ssl: to a client that listens (an active remote), as ovsdb-server --remote=ssl: does', async () => {
+    const db = path.join(tmp.dir, 'active.db')
+    await ok('ovnctl', ['db-create', db, sbSchema])
+    const port = await freePort()
+    // ovsdb-client waits on pssl: for the server to connect (ovsdb-client(1) passive connection methods).
+    const listing = run('ovsdb-client', [...pki(client, ca), '--timeout=30', 'list-dbs', `pssl:${port}:127.0.0.1`])
+    await new Promise((r) => setTimeout(r, 500))
+    const active = await startDbServe(tmp.dir, [db], [`--remote=ssl:127.0.0.1:${port}`, ...pki(server, ca)], 'active')
+    try {
+      const r = await listing
+      assert.equal(r.code, 0, `ovsdb-client on pssl: ${r.stderr}`)
+      assert.deepEqual(r.stdout.trim().split('\n'), ['OVN_Southbound', '_Server'])
+    } finally {
+      await active.stop()
+    }
+  })
+
   describe('ovnctl clients against the real ovsdb-server on pssl:', () => {
     let real: ServerProcess
     let remote: string
