@@ -3,9 +3,10 @@
  * notification it gets for each commit, and condition changes (ovsdb-server(7) §4.1.13).
  */
 import type {Changes, Database} from '../ovsdb/index.js'
-import {changeRowUpdate, initialRowUpdate} from './compose.js'
+import {changeRowUpdate, initialRowUpdate, rowUpdateBetween} from './compose.js'
 import {syntaxError} from './errors.js'
 import {compileWhere, type MonitorVersion, type TableMonitorSpec} from './monitor-request.js'
+import {mergeChangesInto} from './net-changes.js'
 
 /** <table-updates> or <table-updates2>: table name → row uuid → row-update. */
 export type TableUpdates = Record<string, Record<string, object>>
@@ -14,7 +15,14 @@ export type TableUpdates = Record<string, Record<string, object>>
 export interface MonitorSink {
   /** Queues already-serialized bytes to the client. */
   send(message: string): void
+  /** True while the client has not taken what was sent already: updates are then merged, not queued. */
+  readonly congested?: boolean
+  /** Told how many commits a monitor holds merged, so that a client over its bound is disconnected. */
+  held?(commits: number): void
 }
+
+/** Row-update JSON per (monitored columns, version, change, condition result), shared by the monitors of one commit. */
+export type FragmentCache = Map<string, string | null>
 
 /** A live monitor. */
 export class Monitor {
@@ -80,6 +88,7 @@ export class Monitor {
    * computation and one JSON.stringify.
    */
   notifyCommit(changes: Changes, txnId: string, shared?: Map<string, string | null>): void {
+    if (this.hold(changes, txnId)) return
     let body = shared?.get(this.shape)
     if (body === undefined) {
       const updates = this.updatesFor(changes)
@@ -87,6 +96,76 @@ export class Monitor {
       shared?.set(this.shape, body)
     }
     if (body !== null) this.sink.send(this.wrap(body, txnId))
+  }
+
+  /**
+   * Sends the notification for the rows of one commit that may concern this conditional monitor (`changes`,
+   * found through the condition index). Each row-update is serialized once per commit for all monitors that
+   * see the row the same way (`fragments`), whatever their conditions; only the envelope is per client.
+   */
+  notifyRows(changes: Changes, txnId: string, fragments: FragmentCache): void {
+    if (this.hold(changes, txnId)) return
+    const parts: string[] = []
+    for (const [name, rows] of changes) {
+      const spec = this.tables.get(name)
+      if (spec === undefined) continue
+      const key = `${this.version}\0${specKey(spec)}\0${name}\0`
+      const rowParts: string[] = []
+      for (const [uuid, change] of rows) {
+        const wasIn = change.old !== null && (spec.filter === null || spec.filter(change.old))
+        const isIn = change.new !== null && (spec.filter === null || spec.filter(change.new))
+        if (!wasIn && !isIn) continue
+        const fragmentKey = key + uuid + (wasIn ? '1' : '0') + (isIn ? '1' : '0')
+        let fragment = fragments.get(fragmentKey)
+        if (fragment === undefined) {
+          const update = rowUpdateBetween(spec, change, {wasIn, isIn}, this.version)
+          fragment = update === null ? null : `"${uuid}":${JSON.stringify(update)}`
+          fragments.set(fragmentKey, fragment)
+        }
+        if (fragment !== null) rowParts.push(fragment)
+      }
+      if (rowParts.length > 0) parts.push(`${JSON.stringify(name)}:{${rowParts.join(',')}}`)
+    }
+    if (parts.length > 0) this.sink.send(this.wrap(`{${parts.join(',')}}`, txnId))
+  }
+
+  /** Commits merged while the client was congested, newest state per row, and the id of the last one. */
+  private pending: {changes: Changes; txnId: string; commits: number} | null = null
+
+  /**
+   * Merges a commit into the pending updates instead of sending it, while the client is congested or updates
+   * are already pending (their order must hold): a slow client costs one entry per changed row, not one
+   * message per commit. Returns true when the commit was held.
+   */
+  private hold(changes: Changes, txnId: string): boolean {
+    if (this.pending === null && this.sink.congested !== true) return false
+    this.pending ??= {changes: new Map(), txnId, commits: 0}
+    mergeChangesInto(this.pending.changes, changes, (table) => this.tables.has(table))
+    this.pending.txnId = txnId
+    this.pending.commits++
+    this.sink.held?.(this.pending.commits)
+    return true
+  }
+
+  /** Commits held for this monitor (0 when nothing is pending). */
+  get pendingCommits(): number {
+    return this.pending?.commits ?? 0
+  }
+
+  /** Rows whose merged change is held for this monitor: at most the rows of its tables, however many commits. */
+  get pendingRows(): number {
+    let n = 0
+    for (const rows of this.pending?.changes.values() ?? []) n += rows.size
+    return n
+  }
+
+  /** Sends the merged pending updates as one notification, if any: when the client drains, or before a reply. */
+  flushPending(): void {
+    const pending = this.pending
+    if (pending === null) return
+    this.pending = null
+    const updates = this.updatesFor(pending.changes)
+    if (updates !== null) this.sink.send(this.notification(updates, pending.txnId))
   }
 
   /** The serialized update/update2/update3 notification carrying `updates`. */
@@ -141,4 +220,16 @@ export class Monitor {
     }
     return out
   }
+}
+
+const specKeys = new WeakMap<TableMonitorSpec, string>()
+
+/** What makes two table specifications compose a row alike: their columns and selection, not their condition. */
+function specKey(spec: TableMonitorSpec): string {
+  let key = specKeys.get(spec)
+  if (key === undefined) {
+    key = JSON.stringify([spec.columns.map((c) => c.name), spec.select])
+    specKeys.set(spec, key)
+  }
+  return key
 }
