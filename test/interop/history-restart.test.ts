@@ -53,6 +53,11 @@ async function resumeAcrossRestart(dir: string, file: string, extra: string[]): 
     const [foundAtEnd, , none] = (await d.conn.request('monitor_cond_since', ['OVN_Northbound', 'n', request, last])) as [boolean, string, object]
     assert.equal(foundAtEnd, true)
     assert.deepEqual(none, {})
+    // memory/show reports the monitors, what they share, what is queued for slow clients and the rebuilt history.
+    const memory = await ok('ovs-appctl', ['-t', server.ctl, 'memory/show'])
+    for (const figure of [/monitors:2\b/, /monitors-indexed:0\b/, /shared-compositions:\d+/, /backlog-bytes:\d+/, /backlog-commits:0\b/, /history-txns:[1-9]/, /history-bytes:[1-9]/]) {
+      assert.match(memory, figure)
+    }
     d.conn.close()
   } finally {
     await server.stop()
