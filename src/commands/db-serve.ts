@@ -45,7 +45,9 @@ up are kept.
 
 Limits on what one client may send (a client over a limit gets an error or is disconnected; the others carry on): \
 a message of at most 256 MiB and nesting 1000 deep, 1024 requests not yet answered, 512 MiB queued for it; at \
-most 10000 clients at once.
+most 10000 clients at once. A client that does not read as fast as the database changes has its updates merged \
+(the newest state of each row replaces the older), and is disconnected once 100000 commits are merged for it; it \
+can resume with monitor_cond_since, whose history (--history-bytes) is rebuilt from the file at start.
 
 A FILE of the form relay:DB:REMOTES serves database DB as a relay of the server(s) at REMOTES (a comma-separated \
 list of unix: or tcp: remotes, e.g. every member of a cluster), as ovsdb-server(7) describes: the relay keeps an \
