@@ -13,14 +13,19 @@
  * Before the measured commits, BENCH_WARMUP (100) unmeasured ones warm both servers (and V8's JIT in ours):
  * the figures are of a server in its steady state, as an operator's runs.
  *
+ * "restart": R clients (200) were current with a database of N rows (50,000); the server commits 100 more
+ * changes, restarts on its file, and the R clients reconnect with monitor_cond_since from where they were.
+ * Figures: time from the first reconnect until every client is current, and the bytes they received. (OVS 3.1
+ * keeps no history for a standalone database, and none across a restart: it resends every row.)
+ *
  * Knobs: BENCH_ROUNDS (1), BENCH_CLIENTS ("100,500"), BENCH_COMMITS (1000), BENCH_MODES ("plain,cond,since"),
- * BENCH_PEERS ("ovnctl,ovsdb-server"; the ratio rows need both), BENCH_DEBUG (prints each commit over 5 ms).
+ * BENCH_RESTART_CLIENTS, BENCH_RESTART_ROWS, BENCH_RESTART_MISSED, BENCH_PEERS ("ovnctl,ovsdb-server"; the ratio rows need both), BENCH_DEBUG (prints each commit over 5 ms).
  */
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import {connect} from '../src/core/jsonrpc/index.js'
+import {connect, type JsonRpcConnection} from '../src/core/jsonrpc/index.js'
 import {cpuSeconds, createDb, type Peer, rssBytes, startOvnctl, startReal} from './lib/peers.js'
 import {median, quantile} from './lib/stats.js'
 
@@ -29,7 +34,12 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 1)
 const clientCounts = (process.env.BENCH_CLIENTS ?? '100,500').split(',').map(Number)
 const commits = Number(process.env.BENCH_COMMITS ?? 1000)
 const warmup = Number(process.env.BENCH_WARMUP ?? 100)
-const modes = (process.env.BENCH_MODES ?? 'plain,cond,since').split(',') as Mode[]
+const allModes = (process.env.BENCH_MODES ?? 'plain,cond,since,restart').split(',') as Mode[]
+const modes = allModes.filter((m) => m !== 'restart')
+const restartClients = Number(process.env.BENCH_RESTART_CLIENTS ?? 200)
+const restartRows = Number(process.env.BENCH_RESTART_ROWS ?? 50_000)
+/** Commits the clients miss between their last update and the restart. */
+const restartMissed = Number(process.env.BENCH_RESTART_MISSED ?? 100)
 const peers = (process.env.BENCH_PEERS ?? 'ovnctl,ovsdb-server').split(',') as Peer['name'][]
 const groups = 10
 const db = 'OVN_Southbound'
@@ -38,7 +48,8 @@ const deliveryMaxMs = 30_000
 /** Bytes of the end of a chunk kept to find a marker split across two chunks. */
 const carryBytes = 32
 
-type Mode = 'plain' | 'cond' | 'since'
+type Mode = 'plain' | 'cond' | 'since' | 'restart'
+const zeroUuid = '00000000-0000-0000-0000-000000000000'
 
 /** One monitoring client: a raw socket that counts bytes and spots markers. */
 class RawClient {
@@ -75,15 +86,14 @@ class RawClient {
   }
 
   /** Starts the monitor and resolves once its reply is in (an echo sent after it comes back after it). */
-  async monitor(mode: Mode, i: number): Promise<void> {
+  async monitor(mode: Mode, i: number, lastTxnId = zeroUuid): Promise<void> {
     const where = mode === 'cond' ? [['name', '==', `as-${i}`], ['name', '==', `grp-${i % groups}`]] : undefined
     const request = {Address_Set: [{columns: ['name', 'addresses'], ...(where ? {where} : {})}]}
-    const params = mode === 'since' ? [db, `m${i}`, request, '00000000-0000-0000-0000-000000000000'] : [db, `m${i}`, request]
+    const params = mode === 'plain' || mode === 'cond' ? [db, `m${i}`, request] : [db, `m${i}`, request, lastTxnId]
     const ready = this.expect(`"id":"ready${i}"`)
-    this.socket.write(JSON.stringify({id: 1, method: mode === 'since' ? 'monitor_cond_since' : 'monitor_cond', params}))
+    this.socket.write(JSON.stringify({id: 1, method: mode === 'plain' || mode === 'cond' ? 'monitor_cond' : 'monitor_cond_since', params}))
     this.socket.write(JSON.stringify({id: `ready${i}`, method: 'echo', params: []}))
     await ready
-    this.bytes = 0
   }
 }
 
@@ -101,6 +111,7 @@ async function measure(peer: Peer, mode: Mode, m: number, tag: string): Promise<
   for (let i = 0; i < m; i += 50) {
     const batch = await Promise.all(Array.from({length: Math.min(50, m - i)}, (_, j) => RawClient.open(peer.sock)))
     await Promise.all(batch.map((c, j) => c.monitor(mode, i + j)))
+    for (const c of batch) c.bytes = 0
     clients.push(...batch)
   }
   const writer = await connect(`unix:${peer.sock}`, {timeoutMs: 10_000})
@@ -143,11 +154,64 @@ async function measure(peer: Peer, mode: Mode, m: number, tag: string): Promise<
 async function startPeer(kind: Peer['name'], dir: string, m: number): Promise<Peer> {
   const file = createDb(dir, sbSchema, kind)
   const peer = kind === 'ovnctl' ? await startOvnctl(dir, [file]) : await startReal(dir, [file])
-  const writer = await connect(`unix:${peer.sock}`, {timeoutMs: 10_000})
+  const writer = await connectStarted(peer)
   const rows = [...Array.from({length: m}, (_, i) => `as-${i}`), ...Array.from({length: groups}, (_, g) => `grp-${g}`)]
   await writer.request('transact', [db, ...rows.map((name) => ({op: 'insert', table: 'Address_Set', row: {name}}))])
   writer.close()
   return peer
+}
+
+/** Connects to a server just started: its socket file may exist a moment before it accepts. */
+async function connectStarted(peer: Peer): Promise<JsonRpcConnection> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await connect(`unix:${peer.sock}`, {timeoutMs: 60_000})
+    } catch (err) {
+      if (tries >= 100) throw err
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+}
+
+/** The restart scenario on one peer: time and bytes until R reconnecting clients are current. */
+async function restartResume(kind: Peer['name']): Promise<{ms: number; bytes: number}> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovnctl-bench-restart-'))
+  const file = createDb(dir, sbSchema, kind)
+  const start = () => (kind === 'ovnctl' ? startOvnctl(dir, [file]) : startReal(dir, [file]))
+  let peer = await start()
+  try {
+    const writer = await connectStarted(peer)
+    const batch = 5000
+    for (let i = 0; i < restartRows; i += batch) {
+      const ops = Array.from({length: Math.min(batch, restartRows - i)}, (_, j) => ({op: 'insert', table: 'Address_Set', row: {name: `as-${i + j}`, addresses: ['set', [`10.${(i + j) >> 16}.${((i + j) >> 8) & 255}.${(i + j) & 255}`]]}}))
+      await writer.request('transact', [db, ...ops], {timeoutMs: 60_000})
+    }
+    const request = {Address_Set: [{columns: ['name', 'addresses']}]}
+    const [, lastTxnId] = (await writer.request('monitor_cond_since', [db, 'probe', request, zeroUuid], {timeoutMs: 60_000})) as [boolean, string]
+    for (let c = 0; c < restartMissed; c++) {
+      const mutation = {op: 'mutate', table: 'Address_Set', where: [['name', '==', `as-${c}`]], mutations: [['addresses', 'insert', ['set', [`missed-${c}`]]]]}
+      await writer.request('transact', [db, mutation], {timeoutMs: 10_000})
+    }
+    writer.close()
+    await peer.stop()
+    fs.rmSync(peer.sock, {force: true})
+    peer = await start()
+    ;(await connectStarted(peer)).close()
+    const t0 = performance.now()
+    const clients: RawClient[] = []
+    for (let i = 0; i < restartClients; i += 50) {
+      const opened = await Promise.all(Array.from({length: Math.min(50, restartClients - i)}, () => RawClient.open(peer.sock)))
+      clients.push(...opened)
+      await Promise.all(opened.map((c, j) => c.monitor('restart', i + j, lastTxnId)))
+    }
+    const ms = performance.now() - t0
+    const bytes = clients.reduce((n, c) => n + c.bytes, 0)
+    for (const c of clients) c.socket.destroy()
+    return {ms, bytes}
+  } finally {
+    await peer.stop()
+    fs.rmSync(dir, {recursive: true, force: true})
+  }
 }
 
 const mb = (n: number) => (n / 1024 / 1024).toFixed(1)
@@ -173,6 +237,15 @@ async function main(): Promise<void> {
       }
     }
   }
+  const restarts = new Map<string, {ms: number; bytes: number}[]>()
+  if (allModes.includes('restart')) {
+    for (let r = 0; r < rounds; r++) {
+      for (const kind of peers) {
+        console.error(`round ${r + 1}: ${kind} restart, ${restartClients} clients of ${restartRows} rows`)
+        restarts.set(kind, [...(restarts.get(kind) ?? []), await restartResume(kind)])
+      }
+    }
+  }
   const lines = [
     `\n## Monitors at scale: ${commits} commits, median of ${rounds} round(s)`,
     '',
@@ -192,6 +265,10 @@ async function main(): Promise<void> {
       const ratio = (k: keyof Figures) => (median(ours.map((f) => f[k])) / median(real.map((f) => f[k]))).toFixed(2)
       lines.push(`| ${mode} | ${m} | ratio ovnctl/real | ${ratio('p50')} | ${ratio('p99')} | ${ratio('bytes')} | ${ratio('cpu')} | ${ratio('rss')} |`)
     }
+  }
+  if (restarts.size > 0) {
+    lines.push('', `### ${restartClients} clients of ${restartRows} rows resuming after a restart (${restartMissed} commits missed)`, '', '| peer | until all current (ms) | bytes to clients (MiB) |', '|---|---|---|')
+    for (const [kind, figures] of restarts) lines.push(`| ${kind} | ${median(figures.map((f) => f.ms)).toFixed(0)} | ${mb(median(figures.map((f) => f.bytes)))} |`)
   }
   console.log(lines.join('\n'))
 }
