@@ -161,4 +161,17 @@ describe('conditional monitors (property)', () => {
     hosted.monitors.add(new Monitor(3, 'Test', 2, request([['name', '!=', 'a']]), sink))
     assert.equal(hosted.monitors.indexedCount, 2)
   })
+
+  it('serialize a changed row once for every client that sees it alike, whatever their conditions', () => {
+    const hosted = new HostedDb('Test', new Database(DatabaseSchema.fromJSON(testSchemaJSON)), null, {historyTxnsMax: 10, historyBytesMax: 1 << 20})
+    const sent: string[] = []
+    for (let i = 0; i < 50; i++) {
+      const where = [['name', '==', `own${i}`], ['tags', 'includes', i % 5]]
+      hosted.monitors.add(new Monitor(i, 'Test', 2, parseMonitorRequests(hosted.schema, {Switch: [{columns: ['name', 'tags'], where}]}, 2), {send: (m) => sent.push(m)}))
+    }
+    hosted.transact([{op: 'insert', table: 'Switch', row: {name: 'shared', tags: ['set', [2]]}}], {newUuid}, {}, () => {})
+    assert.equal(sent.length, 10, 'the ten clients whose condition includes tag 2 are told')
+    assert.equal(hosted.monitors.lastCompositions, 1, 'one row-update serialized for all of them')
+    assert.equal(new Set(sent.map((m) => m.replace(/"params":\[\d+,/, ''))).size, 1, 'the same bytes but for the monitor id')
+  })
 })
