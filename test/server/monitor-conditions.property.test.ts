@@ -4,7 +4,7 @@
  * randomly congested, so that merged updates and their flush are exercised with the condition index.
  */
 import assert from 'node:assert/strict'
-import {Database, DatabaseSchema, datumToJSON, type Row} from '../../src/core/ovsdb/index.js'
+import {Database, DatabaseSchema, datumToJSON, type Row, type TableSchema} from '../../src/core/ovsdb/index.js'
 import {HostedDb} from '../../src/core/server/hosted-db.js'
 import {Monitor, type MonitorSink} from '../../src/core/server/monitor.js'
 import {parseMonitorRequests} from '../../src/core/server/monitor-request.js'
@@ -128,7 +128,8 @@ function runSeed(seed: number): void {
     } else if (x < 0.85) {
       // As Session.monitorCondChange does: merged updates first, then the rows entering and leaving.
       client.monitor.flushPending()
-      const updates = client.monitor.changeConditions(hosted.db, {Switch: [{where: randomWhere(r) ?? []}]})
+      const candidates = (table: TableSchema, before: readonly unknown[] | null, after: readonly unknown[] | null) => hosted.monitors.changeCandidates(hosted.db, table, before, after)
+      const updates = client.monitor.changeConditions(hosted.db, {Switch: [{where: randomWhere(r) ?? []}]}, candidates)
       const renamed = new Monitor(client.monitor.id, 'Test', 2, client.monitor.tables, client)
       hosted.monitors.delete(client.monitor)
       hosted.monitors.add(renamed)
@@ -160,6 +161,18 @@ describe('conditional monitors (property)', () => {
     hosted.monitors.add(new Monitor(2, 'Test', 2, request([['tags', 'includes', 3], ['name', '==', 'b']]), sink))
     hosted.monitors.add(new Monitor(3, 'Test', 2, request([['name', '!=', 'a']]), sink))
     assert.equal(hosted.monitors.indexedCount, 2)
+  })
+
+  it('look up only the rows of the clauses a condition change removes or adds', () => {
+    const hosted = new HostedDb('Test', new Database(DatabaseSchema.fromJSON(testSchemaJSON)), null, {historyTxnsMax: 10, historyBytesMax: 1 << 20})
+    hosted.transact(Array.from({length: 1000}, (_, i) => ({op: 'insert', table: 'Switch', row: {name: `sw${i}`, tags: ['set', [i % 100]]}})), {newUuid}, {}, () => {})
+    const table = hosted.schema.tables.get('Switch')!
+    const names = (rows: Iterable<Row> | null) => (rows === null ? null : [...rows].map((r) => r.columns.name.keys[0]).sort())
+    const kept = ['tags', 'includes', 7]
+    assert.deepEqual(names(hosted.monitors.changeCandidates(hosted.db, table, [kept, ['name', '==', 'sw1']], [kept, ['name', '==', 'sw2']])), ['sw1', 'sw2'])
+    hosted.transact([{op: 'update', table: 'Switch', where: [['name', '==', 'sw2']], row: {name: 'sw2b'}}], {newUuid}, {}, () => {})
+    assert.deepEqual(names(hosted.monitors.changeCandidates(hosted.db, table, [['name', '==', 'sw2']], [['name', '==', 'sw2b']])), ['sw2b'], 'the index follows commits')
+    assert.equal(hosted.monitors.changeCandidates(hosted.db, table, [['name', '==', 'sw1']], [['name', '!=', 'sw1']]), null, 'a clause the index cannot narrow means a scan')
   })
 
   it('serialize a changed row once for every client that sees it alike, whatever their conditions', () => {

@@ -10,7 +10,7 @@
  * ovsdb_condition_match_any_clause), so every clause of a table must be indexable for the table to be.
  * The index only narrows the candidates: the monitor's own condition still decides.
  */
-import {type Atom, type Changes, compileClause, type RowChange, rowDatum, type TableSchema} from '../ovsdb/index.js'
+import {type Atom, type Changes, compileClause, type Database, type Row, type RowChange, rowDatum, type TableSchema} from '../ovsdb/index.js'
 import type {FragmentCache, Monitor} from './monitor.js'
 
 /** Index key of a column whose value is the empty set or map. */
@@ -55,12 +55,64 @@ function postingsOf(table: TableSchema, where: readonly unknown[]): Posting[] | 
   return out
 }
 
+/** The elements of a row's column as index keys. */
+function keysOf(row: Row, column: string): string[] {
+  const cell = rowDatum(row, column)
+  return cell.keys.length === 0 ? [emptyKey] : cell.keys.map(atomKey)
+}
+
+/**
+ * The rows of one table as monitors were last told of them, by the elements of one column: what a condition
+ * change looks up, so that its cost follows the rows it concerns, and its updates match what clients hold.
+ */
+class PublishedRowIndex {
+  private readonly byKey = new Map<string, Map<string, Row>>()
+
+  constructor(
+    readonly column: string,
+    rows: Iterable<Row>,
+  ) {
+    for (const row of rows) this.add(row)
+  }
+
+  private add(row: Row): void {
+    for (const key of keysOf(row, this.column)) {
+      let rows = this.byKey.get(key)
+      if (rows === undefined) this.byKey.set(key, (rows = new Map()))
+      rows.set(row.uuid, row)
+    }
+  }
+
+  private remove(row: Row): void {
+    for (const key of keysOf(row, this.column)) {
+      const rows = this.byKey.get(key)
+      rows?.delete(row.uuid)
+      if (rows?.size === 0) this.byKey.delete(key)
+    }
+  }
+
+  /** Follows one commit's changes of the table. */
+  apply(rows: Map<string, RowChange>): void {
+    for (const change of rows.values()) {
+      if (change.old !== null) this.remove(change.old)
+      if (change.new !== null) this.add(change.new)
+    }
+  }
+
+  /** Rows whose column holds `key`. */
+  rows(key: string): Iterable<Row> {
+    return this.byKey.get(key)?.values() ?? []
+  }
+}
+
 /** A database's monitors, with the index that finds the conditional ones a commit concerns. */
 export class MonitorSet implements Iterable<Monitor> {
   /** Monitors without a condition on any table: they share one serialization per shape. */
   private readonly plain = new Set<Monitor>()
   private readonly conditional = new Map<Monitor, Registration>()
   private readonly tables = new Map<string, TableIndex>()
+  /** Published rows by column value (table → column → index), built by the first condition change that needs one. */
+  private readonly rowIndexes = new Map<string, Map<string, PublishedRowIndex>>()
   /** Distinct serializations made by the last commit, for memory/show. */
   lastCompositions = 0
 
@@ -137,6 +189,7 @@ export class MonitorSet implements Iterable<Monitor> {
 
   /** Tells every monitor concerned about one commit. */
   publish(changes: Changes, txnId: string): void {
+    for (const [table, rows] of changes) for (const index of this.rowIndexes.get(table)?.values() ?? []) index.apply(rows)
     const shared = new Map<string, string | null>()
     for (const monitor of this.plain) monitor.notifyCommit(changes, txnId, shared)
     const fragments: FragmentCache = new Map()
@@ -144,6 +197,32 @@ export class MonitorSet implements Iterable<Monitor> {
       for (const [monitor, rows] of this.interested(changes)) monitor.notifyRows(rows, txnId, fragments)
     }
     this.lastCompositions = shared.size + fragments.size
+  }
+
+  /**
+   * The rows that may enter or leave a monitor whose condition on `table` changes from `before` to `after`
+   * (ovsdb-server(7) §4.1.13), or null when every row must be tested. Clauses are ORed: a row matching a clause
+   * both conditions have stays in, so only the rows of the clauses removed or added can move, and when those are
+   * all indexable they are looked up rather than found by a scan of the table.
+   */
+  changeCandidates(db: Database, table: TableSchema, before: readonly unknown[] | null, after: readonly unknown[] | null): Iterable<Row> | null {
+    if (before === null || after === null || before.length === 0 || after.length === 0) return null
+    const text = (clause: unknown) => JSON.stringify(clause)
+    const had = new Set(before.map(text))
+    const has = new Set(after.map(text))
+    const postings = postingsOf(table, [...before.filter((c) => !has.has(text(c))), ...after.filter((c) => !had.has(text(c)))])
+    if (postings === null) return null
+    const out = new Map<string, Row>()
+    for (const p of postings) for (const row of this.rowIndex(db, table.name, p.column).rows(p.key)) out.set(row.uuid, row)
+    return out.values()
+  }
+
+  private rowIndex(db: Database, table: string, column: string): PublishedRowIndex {
+    let byColumn = this.rowIndexes.get(table)
+    if (byColumn === undefined) this.rowIndexes.set(table, (byColumn = new Map()))
+    let index = byColumn.get(column)
+    if (index === undefined) byColumn.set(column, (index = new PublishedRowIndex(column, db.table(table).rows.values())))
+    return index
   }
 
   /** The conditional monitors a commit may concern, each with the rows it may concern. */
@@ -169,9 +248,7 @@ export class MonitorSet implements Iterable<Monitor> {
         for (const [column, byKey] of index.columns) {
           for (const row of [change.old, change.new]) {
             if (row === null) continue
-            const cell = rowDatum(row, column)
-            const keys = cell.keys.length === 0 ? [emptyKey] : cell.keys.map(atomKey)
-            for (const key of keys) for (const monitor of byKey.get(key) ?? []) rowsOf(monitor, table).set(uuid, change)
+            for (const key of keysOf(row, column)) for (const monitor of byKey.get(key) ?? []) rowsOf(monitor, table).set(uuid, change)
           }
         }
       }

@@ -2,7 +2,7 @@
  * One monitor of one client session on one database: its specification per table, its initial contents, the
  * notification it gets for each commit, and condition changes (ovsdb-server(7) §4.1.13).
  */
-import type {Changes, Database} from '../ovsdb/index.js'
+import type {Changes, Database, Row, TableSchema} from '../ovsdb/index.js'
 import {changeRowUpdate, initialRowUpdate, rowUpdateBetween} from './compose.js'
 import {syntaxError} from './errors.js'
 import {compileWhere, type MonitorVersion, type TableMonitorSpec} from './monitor-request.js'
@@ -23,6 +23,9 @@ export interface MonitorSink {
 
 /** Row-update JSON per (monitored columns, version, change, condition result), shared by the monitors of one commit. */
 export type FragmentCache = Map<string, string | null>
+
+/** The rows a condition change of a table may move in or out (MonitorSet.changeCandidates), or null for all. */
+export type ChangeCandidates = (table: TableSchema, before: readonly unknown[] | null, after: readonly unknown[] | null) => Iterable<Row> | null
 
 /** A live monitor. */
 export class Monitor {
@@ -184,7 +187,7 @@ export class Monitor {
    * Applies a monitor_cond_change: new conditions for the named tables. Returns the rows that enter (as
    * "insert") and leave (as "delete") the monitored set, as ovsdb-server(7) §4.1.13 describes.
    */
-  changeConditions(db: Database, json: unknown): TableUpdates {
+  changeConditions(db: Database, json: unknown, candidates?: ChangeCandidates): TableUpdates {
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
       throw syntaxError('<monitor-cond-update-requests> must be an object', json)
     }
@@ -205,7 +208,7 @@ export class Monitor {
       const before = spec.filter
       const rows: Record<string, object> = {}
       let any = false
-      for (const row of db.table(name).rows.values()) {
+      for (const row of candidates?.(spec.table, spec.where, where) ?? db.table(name).rows.values()) {
         const change = {old: before === null || before(row) ? row : null, new: filter === null || filter(row) ? row : null}
         if ((change.old === null) === (change.new === null)) continue
         const update = changeRowUpdate({...spec, filter: null}, change, this.version)

@@ -247,7 +247,7 @@ export class Session implements RpcHandler, LockClient {
       try {
         // Merged updates were composed under the old condition: they go first.
         monitor.flushPending()
-        const updates = monitor.changeConditions(hosted.db, requests)
+        const updates = monitor.changeConditions(hosted.db, requests, (table, before, after) => hosted.monitors.changeCandidates(hosted.db, table, before, after))
         const renamed = new Monitor(newId, monitor.dbName, monitor.version, monitor.tables, this)
         hosted.monitors.delete(monitor)
         this.monitors.delete(oldKey)
