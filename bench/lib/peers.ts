@@ -69,7 +69,8 @@ export async function startOvnctl(dir: string, dbFiles: string[], extraArgs: str
   const sock = path.join(dir, 'ovnctl.sock')
   const child = spawn(
     process.execPath,
-    [path.join(root, 'bin', 'run.js'), 'db-serve', `--remote=punix:${sock}`, `--unixctl=${path.join(dir, 'ovnctl.ctl')}`, ...extraArgs, ...dbFiles],
+    // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=DIR") profiles the server under test.
+    [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(root, 'bin', 'run.js'), 'db-serve', `--remote=punix:${sock}`, `--unixctl=${path.join(dir, 'ovnctl.ctl')}`, ...extraArgs, ...dbFiles],
     {stdio: 'ignore'},
   )
   await waitForSocket(sock, child, 20000)

@@ -12,6 +12,7 @@ import {loadOrCreateDigestKey} from '../core/server/digest-key.js'
 import {HostedDb} from '../core/server/hosted-db.js'
 import {OvsdbServer} from '../core/server/server.js'
 import {FileCommitLog, openDatabaseFile} from '../core/server/standalone.js'
+import {defaultHistoryLimits, TxnHistory} from '../core/server/txn-history.js'
 import {registerClusterCommands} from '../core/server/cluster-control.js' // [clustered]
 import {type ClusteredDb, serveClusteredFile} from '../core/server/clustered.js' // [clustered]
 import {isClusteredFile} from '../core/storage/raft-file.js' // [clustered]
@@ -44,7 +45,9 @@ up are kept.
 
 Limits on what one client may send (a client over a limit gets an error or is disconnected; the others carry on): \
 a message of at most 256 MiB and nesting 1000 deep, 1024 requests not yet answered, 512 MiB queued for it; at \
-most 10000 clients at once.
+most 10000 clients at once. A client that does not read as fast as the database changes has its updates merged \
+(the newest state of each row replaces the older), and is disconnected once 100000 commits are merged for it; it \
+can resume with monitor_cond_since, whose history (--history-bytes) is rebuilt from the file at start.
 
 A FILE of the form relay:DB:REMOTES serves database DB as a relay of the server(s) at REMOTES (a comma-separated \
 list of unix: or tcp: remotes, e.g. every member of a cluster), as ovsdb-server(7) describes: the relay keeps an \
@@ -84,8 +87,13 @@ what it replicated; --active starts it active.`
       helpValue: 'SOCKET',
     }),
     'history-txns': Flags.integer({
-      summary: 'Commits kept so that monitor_cond_since clients resume without a full resend.',
-      default: 1000,
+      summary: 'Commits kept at most so that monitor_cond_since clients resume without a full resend.',
+      default: defaultHistoryLimits.historyTxnsMax,
+      min: 0,
+    }),
+    'history-bytes': Flags.integer({
+      summary: 'Bytes of row data (estimated) of recent commits kept for monitor_cond_since, rebuilt from the file at start.',
+      default: defaultHistoryLimits.historyBytesMax,
       min: 0,
     }),
     'digest-key-file': Flags.string({
@@ -125,7 +133,7 @@ what it replicated; --active starts it active.`
     const tls = this.tlsSource(() => server, (level, m) => daemon.logger.log('stream_ssl', level, m))
     const server: OvsdbServer = new OvsdbServer({
       digestKey,
-      dbLimits: {historyTxnsMax: this.flags['history-txns']},
+      dbLimits: {historyTxnsMax: this.flags['history-txns'], historyBytesMax: this.flags['history-bytes']},
       log: (level, message) => daemon.logger.log('ovsdb_server', level, message),
       tls,
     })
@@ -171,8 +179,9 @@ what it replicated; --active starts it active.`
     let opened
     // Replaying a large file takes a while: show it on a terminal (stderr), silently otherwise.
     const progress = this.progress(`Loading ${path.basename(file)}`, {unit: 'records'})
+    const history = new TxnHistory(server.dbLimits)
     try {
-      opened = await openDatabaseFile(file, {onProgress: (done, total) => (progress.setTotal(total), progress.update(done))})
+      opened = await openDatabaseFile(file, {history, onProgress: (done, total) => (progress.setTotal(total), progress.update(done))})
     } catch (err) {
       throw failedError(`Cannot serve "${file}": ${(err as Error).message}`)
     } finally {
@@ -187,6 +196,7 @@ what it replicated; --active starts it active.`
     const commitLog = new FileCommitLog(opened.file, () => hosted!.db, (level, m) => (level === 'WARN' ? log.warn(m) : log.info(m)))
     commitLog.autoCompact = !this.flags['no-compact']
     hosted = new HostedDb(name, opened.db, commitLog, server.dbLimits)
+    hosted.resumeFrom(history, opened.lastTxnId)
     try {
       server.addDatabase(hosted)
     } catch (err) {

@@ -69,4 +69,13 @@ describe('the Python IDL (module ovs) against db-serve', function () {
     assert.deepEqual(await idl.command('cond b'), {event: 'cond', ok: true, rows: ['b']})
     assert.deepEqual(await idl.command('cond c'), {event: 'cond', ok: true, rows: ['c']})
   })
+
+  it('sees rows enter and leave its changed condition as other clients write', async () => {
+    await transact([{op: 'insert', table: 'Logical_Switch', row: {name: 'c'}}])
+    assert.deepEqual(await idl.command('wait 2'), {event: 'wait', ok: true, rows: ['c', 'c']})
+    await transact([{op: 'update', table: 'Logical_Switch', where: [['name', '==', 'c']], row: {name: 'd'}}])
+    assert.deepEqual(await idl.command('wait 0'), {event: 'wait', ok: true, rows: []})
+    await transact([{op: 'update', table: 'Logical_Switch', where: [['name', '==', 'b']], row: {name: 'c'}}])
+    assert.deepEqual(await idl.command('wait 1'), {event: 'wait', ok: true, rows: ['c']})
+  })
 })

@@ -25,7 +25,7 @@ describe('automatic compaction of a standalone database', () => {
     let hosted: HostedDb | null = null
     const log = new FileCommitLog(opened.file, () => hosted!.db, () => {})
     log.policy = {bytesMin: 20_000, growthFactor: 2, commitsMin: 50, intervalMinMs: 0, intervalMaxMs: 24 * 3600_000}
-    hosted = new HostedDb('Test', opened.db, log, {historyTxnsMax: 10})
+    hosted = new HostedDb('Test', opened.db, log, {historyTxnsMax: 10, historyBytesMax: 1 << 20})
     for (let i = 0; i < 300; i++) {
       await commit(hosted, [{op: 'insert', table: 'Switch', row: {name: `s${i}`}}])
       if (i % 3 === 0) await commit(hosted, [{op: 'delete', table: 'Switch', where: [['name', '==', `s${i}`]]}])

@@ -123,6 +123,19 @@ export class JsonRpcConnection {
     return queued + this.socket.writableLength
   }
 
+  /**
+   * True while the kernel does not take our bytes as fast as we write them (the socket asked us to wait for
+   * "drain"): a monitor then merges its updates instead of queueing more.
+   */
+  get congested(): boolean {
+    return this.socket.writableNeedDrain
+  }
+
+  /** Calls `listener` each time the peer has taken what was queued after a congestion. */
+  onDrain(listener: () => void): void {
+    this.socket.on('drain', listener)
+  }
+
   /** Calls `listener` once with the reason when the connection closes. */
   onClose(listener: (reason: string) => void): void {
     if (this.closedReason !== null) listener(this.closedReason)

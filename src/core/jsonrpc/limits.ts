@@ -6,6 +6,11 @@ export interface ConnectionLimits {
   depthMax: number
   /** Bytes queued for the peer (not yet taken by the kernel) before the connection is closed as stuck. */
   backlogBytesMax: number
+  /**
+   * Commits whose updates one monitor may hold merged for a client that does not read (newer row state
+   * replaces older) before the client is disconnected; it can then resume with monitor_cond_since.
+   */
+  backlogMessagesMax: number
   /** Idle time after which an "echo" probe is sent, and again after which the peer is dropped; 0 disables. */
   probeIntervalMs: number
   /** Requests this side sent that may await a reply at once. */
@@ -26,6 +31,7 @@ export const defaultConnectionLimits: ConnectionLimits = {
   messageBytesMax: 256 * 1024 * 1024,
   depthMax: 1000,
   backlogBytesMax: 512 * 1024 * 1024,
+  backlogMessagesMax: 100_000,
   probeIntervalMs: 5000,
   outstandingRequestsMax: 65536,
   pendingRequestsMax: 1024,

@@ -5,6 +5,7 @@
 import {applyLogRecord, type Changes, type Database} from '../ovsdb/index.js'
 import type {PersistedState} from '../raft/index.js'
 import type {ClusterData} from '../storage/raft-records.js'
+import type {TxnHistory} from './txn-history.js'
 
 /**
  * Whether the server `id` left its cluster for good: a committed configuration once held it and the latest
@@ -28,10 +29,25 @@ export function applyEntry(db: Database, content: ClusterData): Changes | null {
   return content.data[1] === null ? null : applyLogRecord(db, content.data[1])
 }
 
-/** Applies an entry's transaction and returns its entry id. */
-export function applyEntryData(db: Database, content: ClusterData): string {
-  applyEntry(db, content)
-  return content.eid
+/**
+ * Applies the committed entries after the snapshot (whose eid is `snapshotEid`) and records each in `history`
+ * under its eid, the transaction id monitors were told: clients resume across a restart. Returns the last eid
+ * and the index of the last entry applied.
+ */
+export function replayCommitted(db: Database, state: PersistedState, snapshotEid: string, history: TxnHistory): {eid: string; applied: number} {
+  let eid = snapshotEid
+  let applied = state.snapshot.index
+  history.reset(eid)
+  for (const e of state.entries) {
+    if (e.index > state.hardState.commit) break
+    if (e.kind === 'command') {
+      const changes = applyEntry(db, e.data as ClusterData)
+      eid = (e.data as ClusterData).eid
+      if (changes !== null && changes.size > 0) history.push(eid, changes)
+    }
+    applied = e.index
+  }
+  return {eid, applied}
 }
 
 /** The row changes that turn `from` into `to`, for monitors after a rebuild. */

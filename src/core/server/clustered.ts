@@ -17,9 +17,10 @@ import {type CompactionPolicy, defaultCompactionPolicy, shouldCompact} from '../
 import {RaftFile} from '../storage/raft-file.js'
 import {type ClusterData, decodeSnapshotData, encodeSnapshotData} from '../storage/raft-records.js'
 import {type ClusterInfo, clusterInfoMethod} from './cluster-join-fetch.js'
-import {applyEntry, applyEntryData, diffDatabases, hasLeft} from './clustered-entries.js'
+import {applyEntry, diffDatabases, hasLeft, replayCommitted} from './clustered-entries.js'
 import {Forwarder} from './clustered-forward.js'
 import {type CommitLog, CommitLostError, HostedDb} from './hosted-db.js'
+import {TxnHistory} from './txn-history.js'
 import type {DbStatus, OvsdbServer} from './server.js'
 import {newUuid} from './uuid.js'
 
@@ -118,16 +119,12 @@ export class ClusteredDb implements CommitLog, RaftApplication {
     let eid = '00000000-0000-0000-0000-000000000000'
     let applied = state.snapshot.index
     let schemaJson: object | null = null
+    const history = new TxnHistory(server.dbLimits)
     if (content !== null) {
       schemaJson = content.data[0]
       db = new Database(DatabaseSchema.fromJSON(schemaJson))
       if (content.data[1] !== null) applyLogRecord(db, content.data[1])
-      eid = content.eid
-      for (const e of state.entries) {
-        if (e.index > state.hardState.commit) break
-        if (e.kind === 'command') eid = applyEntryData(db, e.data as ClusterData) ?? eid
-        applied = e.index
-      }
+      ;({eid, applied} = replayCommitted(db, state, content.eid, history))
     }
     const servers = state.entries.reduce((s, e) => (e.kind === 'servers' ? e.servers : s), state.snapshot.servers)
     const left = hasLeft(state, header.serverId)
@@ -136,7 +133,10 @@ export class ClusteredDb implements CommitLog, RaftApplication {
     const join = Object.hasOwn(servers, header.serverId) || left ? [] : contacts
     const c = new ClusteredDb(header.name, opened.file, server, o, state, applied, eid, join)
     c.schemaJson = schemaJson
-    if (db !== null) c.host(db)
+    if (db !== null) {
+      c.host(db)
+      c.hosted!.resumeFrom(history, eid)
+    }
     if (left) {
       c.left = true
       o.log('WARN', `${path}: server ${header.serverId} left its cluster: it may never rejoin (ovsdb-server(1) cluster/leave), so the database is not served`)

@@ -66,9 +66,19 @@ function changedColumns(spec: TableMonitorSpec, old: Row, now: Row): ColumnSchem
  * moves a row into the monitored set (insert), out of it (delete), or within it (modify).
  */
 export function changeRowUpdate(spec: TableMonitorSpec, change: RowChange, version: MonitorVersion): object | null {
-  const {filter, select} = spec
+  const {filter} = spec
   const wasIn = change.old !== null && (filter === null || filter(change.old))
   const isIn = change.new !== null && (filter === null || filter(change.new))
+  return rowUpdateBetween(spec, change, {wasIn, isIn}, version)
+}
+
+/**
+ * The row-update of one change once the monitor's condition has been evaluated on the old and new row: it
+ * depends on the condition only through `wasIn` and `isIn`, so monitors of different conditions share it.
+ */
+export function rowUpdateBetween(spec: TableMonitorSpec, change: RowChange, at: {wasIn: boolean; isIn: boolean}, version: MonitorVersion): object | null {
+  const {select} = spec
+  const {wasIn, isIn} = at
   if (!wasIn && !isIn) return null
   if (!wasIn) {
     if (!select.insert) return null

@@ -11,8 +11,9 @@ import {
   type TxnEnv,
   type TxnOutcome,
 } from '../ovsdb/index.js'
-import type {Monitor} from './monitor.js'
+import {MonitorSet} from './monitor-set.js'
 import {netChanges} from './net-changes.js'
+import {type HistoryEntry, type HistoryLimits, TxnHistory, zeroUuid} from './txn-history.js'
 import {newUuid as defaultNewUuid} from './uuid.js'
 
 /** The durable side of a database: where committed transactions go. */
@@ -24,6 +25,11 @@ export interface CommitLog {
   append(changes: Changes, meta: {durable: boolean; comment?: string; dateMs: number; txnId?: string}): Promise<void> | undefined
   /** Rewrites the log as one snapshot of `db`. */
   compact(db: Database): Promise<void>
+  /**
+   * The transaction id of the record the last append wrote, for a log whose records name themselves (a
+   * standalone file: from its SHA-1, so that a restarted server names its history alike); else undefined.
+   */
+  lastAppendedTxnId?(): string | undefined
   /** Log size figures for memory/show and automatic compaction. */
   stats(): Record<string, number>
   close(): Promise<void>
@@ -49,20 +55,16 @@ export type TransactRouter = (
   reply: (outcome: TxnOutcome) => void,
 ) => {cancel(): boolean} | null
 
-/** The zero UUID: "no transaction" in monitor_cond_since (ovsdb-server(7) §4.1.15). */
-export const zeroUuid = '00000000-0000-0000-0000-000000000000'
+export {zeroUuid, type HistoryEntry} from './txn-history.js'
 
-/** Named bounds of a hosted database. */
-export interface HostedDbLimits {
-  /** Commits kept for monitor_cond_since resumption. */
-  historyTxnsMax: number
-}
-
-/** One entry of the history kept for monitor_cond_since. */
-export interface HistoryEntry {
+/** [relay, backup] One commit of the source: its changes and its transaction id. */
+export interface ReplicatedCommit {
   readonly txnId: string
   readonly changes: Changes
 }
+
+/** Named bounds of a hosted database: those of its monitor_cond_since history. */
+export type HostedDbLimits = HistoryLimits
 
 /** A transaction waiting in a "wait" operation until the database changes or its timeout passes. */
 interface Blocked {
@@ -78,8 +80,9 @@ export type DbModel = 'standalone' | 'clustered' | 'relay'
 
 /** A database hosted by the server. */
 export class HostedDb {
-  readonly monitors = new Set<Monitor>()
-  readonly history: HistoryEntry[] = []
+  readonly monitors = new MonitorSet()
+  /** The recent commits monitor_cond_since resumes from. */
+  history: TxnHistory
   lastTxnId = zeroUuid
   private tail: Promise<void> = Promise.resolve()
   /** Log writes started and not yet finished (or whose followers have not yet run). */
@@ -97,7 +100,15 @@ export class HostedDb {
     readonly limits: HostedDbLimits,
     readonly model: DbModel = 'standalone',
     private readonly newUuid: () => string = defaultNewUuid,
-  ) {}
+  ) {
+    this.history = new TxnHistory(limits)
+  }
+
+  /** Continues from a history rebuilt from the log at start, whose last transaction is `lastTxnId`. */
+  resumeFrom(history: TxnHistory, lastTxnId: string): void {
+    this.history = history
+    this.lastTxnId = lastTxnId
+  }
 
   /** The schema being served. */
   get schema(): DatabaseSchema {
@@ -168,10 +179,11 @@ export class HostedDb {
       return
     }
     this.db.commit(changes)
-    const txnId = this.newUuid()
+    let txnId = this.newUuid()
     let written: Promise<void> | undefined
     try {
       written = this.log?.append(changes, {durable: outcome.durable, comment: outcome.comment, dateMs: Date.now(), txnId})
+      txnId = this.log?.lastAppendedTxnId?.() ?? txnId
     } catch (err) {
       // Memory holds a commit the disk refused: nothing consistent can be served any more.
       written = Promise.reject(err)
@@ -223,13 +235,11 @@ export class HostedDb {
 
   private remember(changes: Changes, txnId: string): void {
     this.lastTxnId = txnId
-    this.history.push({txnId, changes})
-    if (this.history.length > this.limits.historyTxnsMax) this.history.shift()
+    this.history.push(txnId, changes)
   }
 
   private tell(changes: Changes, txnId: string): void {
-    const shared = new Map<string, string | Buffer | null>()
-    for (const monitor of this.monitors) monitor.notifyCommit(changes, txnId, shared)
+    this.monitors.publish(changes, txnId)
     for (const listener of this.commitListeners) listener(changes)
   }
 
@@ -250,8 +260,8 @@ export class HostedDb {
    * changes under the last id: a burst from the source costs each client one message, not one per commit.
    * A commit that cannot be built (it throws) leaves the earlier ones committed and published.
    */
-  commitReplicated(commits: Iterable<HistoryEntry>): void {
-    const done: HistoryEntry[] = []
+  commitReplicated(commits: Iterable<ReplicatedCommit>): void {
+    const done: ReplicatedCommit[] = []
     const writes: Promise<void>[] = []
     try {
       for (const commit of commits) {
@@ -278,9 +288,7 @@ export class HostedDb {
 
   /** Commits made after `txnId`, or null when the history does not reach back that far. */
   historySince(txnId: string): HistoryEntry[] | null {
-    if (txnId === this.lastTxnId && txnId !== zeroUuid) return []
-    const at = this.history.findIndex((h) => h.txnId === txnId)
-    return at < 0 ? null : this.history.slice(at + 1)
+    return this.history.since(txnId, this.lastTxnId)
   }
 
   /** Re-runs blocked transactions after a commit; those whose wait now holds complete. */
@@ -302,7 +310,7 @@ export class HostedDb {
     for (const entry of this.blocked) if (entry.timer) clearTimeout(entry.timer)
     this.blocked.clear()
     this.db = db
-    this.history.length = 0
+    this.history.reset()
     this.lastTxnId = zeroUuid
     const written = this.log ? this.log.compact(db) : Promise.resolve()
     this.after(written, () => {})

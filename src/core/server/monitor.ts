@@ -2,10 +2,11 @@
  * One monitor of one client session on one database: its specification per table, its initial contents, the
  * notification it gets for each commit, and condition changes (ovsdb-server(7) §4.1.13).
  */
-import type {Changes, Database} from '../ovsdb/index.js'
-import {changeRowUpdate, initialRowUpdate} from './compose.js'
+import type {Changes, Database, Row, TableSchema} from '../ovsdb/index.js'
+import {changeRowUpdate, initialRowUpdate, rowUpdateBetween} from './compose.js'
 import {syntaxError} from './errors.js'
 import {compileWhere, type MonitorVersion, type TableMonitorSpec} from './monitor-request.js'
+import {mergeChangesInto} from './net-changes.js'
 
 /** <table-updates> or <table-updates2>: table name → row uuid → row-update. */
 export type TableUpdates = Record<string, Record<string, object>>
@@ -14,7 +15,17 @@ export type TableUpdates = Record<string, Record<string, object>>
 export interface MonitorSink {
   /** Queues already-serialized bytes to the client. */
   send(message: string | Buffer): void
+  /** True while the client has not taken what was sent already: updates are then merged, not queued. */
+  readonly congested?: boolean
+  /** Told how many commits a monitor holds merged, so that a client over its bound is disconnected. */
+  held?(commits: number): void
 }
+
+/** Row-update JSON per (monitored columns, version, change, condition result), shared by the monitors of one commit. */
+export type FragmentCache = Map<string, string | null>
+
+/** The rows a condition change of a table may move in or out (MonitorSet.changeCandidates), or null for all. */
+export type ChangeCandidates = (table: TableSchema, before: readonly unknown[] | null, after: readonly unknown[] | null) => Iterable<Row> | null
 
 /** A live monitor. */
 export class Monitor {
@@ -81,6 +92,7 @@ export class Monitor {
    * JSON.stringify and one UTF-8 encoding, and receive the same bytes.
    */
   notifyCommit(changes: Changes, txnId: string, shared?: Map<string, string | Buffer | null>): void {
+    if (this.hold(changes, txnId)) return
     if (shared === undefined) {
       const updates = this.updatesFor(changes)
       if (updates !== null) this.sink.send(this.notification(updates, txnId))
@@ -101,6 +113,76 @@ export class Monitor {
     if (message !== null) this.sink.send(message)
   }
 
+  /**
+   * Sends the notification for the rows of one commit that may concern this conditional monitor (`changes`,
+   * found through the condition index). Each row-update is serialized once per commit for all monitors that
+   * see the row the same way (`fragments`), whatever their conditions; only the envelope is per client.
+   */
+  notifyRows(changes: Changes, txnId: string, fragments: FragmentCache): void {
+    if (this.hold(changes, txnId)) return
+    const parts: string[] = []
+    for (const [name, rows] of changes) {
+      const spec = this.tables.get(name)
+      if (spec === undefined) continue
+      const key = `${this.version}\0${specKey(spec)}\0${name}\0`
+      const rowParts: string[] = []
+      for (const [uuid, change] of rows) {
+        const wasIn = change.old !== null && (spec.filter === null || spec.filter(change.old))
+        const isIn = change.new !== null && (spec.filter === null || spec.filter(change.new))
+        if (!wasIn && !isIn) continue
+        const fragmentKey = key + uuid + (wasIn ? '1' : '0') + (isIn ? '1' : '0')
+        let fragment = fragments.get(fragmentKey)
+        if (fragment === undefined) {
+          const update = rowUpdateBetween(spec, change, {wasIn, isIn}, this.version)
+          fragment = update === null ? null : `"${uuid}":${JSON.stringify(update)}`
+          fragments.set(fragmentKey, fragment)
+        }
+        if (fragment !== null) rowParts.push(fragment)
+      }
+      if (rowParts.length > 0) parts.push(`${JSON.stringify(name)}:{${rowParts.join(',')}}`)
+    }
+    if (parts.length > 0) this.sink.send(this.wrap(`{${parts.join(',')}}`, txnId))
+  }
+
+  /** Commits merged while the client was congested, newest state per row, and the id of the last one. */
+  private pending: {changes: Changes; txnId: string; commits: number} | null = null
+
+  /**
+   * Merges a commit into the pending updates instead of sending it, while the client is congested or updates
+   * are already pending (their order must hold): a slow client costs one entry per changed row, not one
+   * message per commit. Returns true when the commit was held.
+   */
+  private hold(changes: Changes, txnId: string): boolean {
+    if (this.pending === null && this.sink.congested !== true) return false
+    this.pending ??= {changes: new Map(), txnId, commits: 0}
+    mergeChangesInto(this.pending.changes, changes, (table) => this.tables.has(table))
+    this.pending.txnId = txnId
+    this.pending.commits++
+    this.sink.held?.(this.pending.commits)
+    return true
+  }
+
+  /** Commits held for this monitor (0 when nothing is pending). */
+  get pendingCommits(): number {
+    return this.pending?.commits ?? 0
+  }
+
+  /** Rows whose merged change is held for this monitor: at most the rows of its tables, however many commits. */
+  get pendingRows(): number {
+    let n = 0
+    for (const rows of this.pending?.changes.values() ?? []) n += rows.size
+    return n
+  }
+
+  /** Sends the merged pending updates as one notification, if any: when the client drains, or before a reply. */
+  flushPending(): void {
+    const pending = this.pending
+    if (pending === null) return
+    this.pending = null
+    const updates = this.updatesFor(pending.changes)
+    if (updates !== null) this.sink.send(this.notification(updates, pending.txnId))
+  }
+
   /** The serialized update/update2/update3 notification carrying `updates`. */
   notification(updates: TableUpdates, txnId: string): string {
     return this.wrap(JSON.stringify(updates), txnId)
@@ -117,7 +199,7 @@ export class Monitor {
    * Applies a monitor_cond_change: new conditions for the named tables. Returns the rows that enter (as
    * "insert") and leave (as "delete") the monitored set, as ovsdb-server(7) §4.1.13 describes.
    */
-  changeConditions(db: Database, json: unknown): TableUpdates {
+  changeConditions(db: Database, json: unknown, candidates?: ChangeCandidates): TableUpdates {
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
       throw syntaxError('<monitor-cond-update-requests> must be an object', json)
     }
@@ -138,7 +220,7 @@ export class Monitor {
       const before = spec.filter
       const rows: Record<string, object> = {}
       let any = false
-      for (const row of db.table(name).rows.values()) {
+      for (const row of candidates?.(spec.table, spec.where, where) ?? db.table(name).rows.values()) {
         const change = {old: before === null || before(row) ? row : null, new: filter === null || filter(row) ? row : null}
         if ((change.old === null) === (change.new === null)) continue
         const update = changeRowUpdate({...spec, filter: null}, change, this.version)
@@ -153,4 +235,16 @@ export class Monitor {
     }
     return out
   }
+}
+
+const specKeys = new WeakMap<TableMonitorSpec, string>()
+
+/** What makes two table specifications compose a row alike: their columns and selection, not their condition. */
+function specKey(spec: TableMonitorSpec): string {
+  let key = specKeys.get(spec)
+  if (key === undefined) {
+    key = JSON.stringify([spec.columns.map((c) => c.name), spec.select])
+    specKeys.set(spec, key)
+  }
+  return key
 }

@@ -9,7 +9,7 @@
  */
 import {type Changes, Database, DatabaseSchema, executeTransaction, type TxnEnv, type TxnOutcome} from '../ovsdb/index.js'
 import {isPassive, parseRemote} from '../jsonrpc/index.js'
-import {HostedDb, type HistoryEntry, zeroUuid} from './hosted-db.js'
+import {HostedDb, type ReplicatedCommit, zeroUuid} from './hosted-db.js'
 import {followedColumns, snapshotToChanges, updatesToChanges} from './relay-apply.js'
 import {LinkError, type SourceCommit, type SourceLimits, SourceLink, splitRemotes} from './relay-source.js'
 import type {OvsdbServer} from './server.js'
@@ -344,7 +344,7 @@ export class RelayDb {
  * The source's commits as history entries, each built when taken (against the database the previous one left).
  * A source without history (a standalone ovsdb-server) reports the zero id: the replica then keeps ids of its own.
  */
-export function* replicated(hosted: HostedDb, commits: readonly SourceCommit[], toChanges: (db: Database, updates: unknown) => Changes): Generator<HistoryEntry> {
+export function* replicated(hosted: HostedDb, commits: readonly SourceCommit[], toChanges: (db: Database, updates: unknown) => Changes): Generator<ReplicatedCommit> {
   for (const c of commits) yield {changes: toChanges(hosted.db, c.updates), txnId: c.txnId === zeroUuid ? newUuid() : c.txnId}
 }
 

@@ -9,6 +9,7 @@ import {TLSSocket} from 'node:tls'
 import {Database, DatabaseSchema, type Row} from '../ovsdb/index.js'
 import {convertDatabase} from './convert.js'
 import {HostedDb, type HostedDbLimits} from './hosted-db.js'
+import {defaultHistoryLimits} from './txn-history.js'
 import {LockTable} from './locks.js'
 import {RemoteManager} from './remotes.js'
 import {Session} from './session.js'
@@ -76,7 +77,7 @@ export interface ServeOptions {
 }
 
 /** Default bounds of a hosted database: history kept for monitor_cond_since. */
-export const defaultHostedDbLimits: HostedDbLimits = {historyTxnsMax: 1000}
+export const defaultHostedDbLimits: HostedDbLimits = defaultHistoryLimits
 
 /** Cluster state _Server reports for a database (standalone databases are always connected leaders). */
 export interface DbStatus {
@@ -257,20 +258,47 @@ export class OvsdbServer {
     for (const hosted of this.dbs.values()) await hosted.close()
   }
 
-  /** Figures for memory/show. */
+  /**
+   * Figures for memory/show: monitors (and how many the condition index narrows), the distinct serializations
+   * the last commit made for all of them (compositions), what is queued or merged for slow clients, history.
+   */
   memoryStats(): Record<string, number> {
-    let monitors = 0
-    let backlog = 0
+    let backlogBytes = 0
+    let backlogCommits = 0
+    let backlogRows = 0
     for (const s of this.sessions) {
-      monitors += s.monitors.size
-      backlog += s.conn.backlogBytes
+      backlogBytes += s.conn.backlogBytes
+      for (const m of s.monitors.values()) {
+        backlogCommits += m.pendingCommits
+        backlogRows += m.pendingRows
+      }
     }
     let cells = 0
-    let history = 0
+    let monitors = 0
+    let indexed = 0
+    let compositions = 0
+    let historyTxns = 0
+    let historyBytes = 0
     for (const hosted of this.dbs.values()) {
-      history += hosted.history.length
+      monitors += hosted.monitors.size
+      indexed += hosted.monitors.indexedCount
+      compositions += hosted.monitors.lastCompositions
+      historyTxns += hosted.history.length
+      historyBytes += hosted.history.bytes
       for (const table of hosted.schema.tables.values()) cells += hosted.db.table(table.name).rows.size * table.columns.size
     }
-    return {cells, monitors, sessions: this.sessions.size, 'backlog-bytes': backlog, 'history-txns': history, locks: this.locks.size}
+    return {
+      cells,
+      monitors,
+      'monitors-indexed': indexed,
+      'shared-compositions': compositions,
+      sessions: this.sessions.size,
+      'backlog-bytes': backlogBytes,
+      'backlog-commits': backlogCommits,
+      'backlog-rows': backlogRows,
+      'history-txns': historyTxns,
+      'history-bytes': historyBytes,
+      locks: this.locks.size,
+    }
   }
 }

@@ -38,6 +38,26 @@ export class Session implements RpcHandler, LockClient {
   ) {
     conn.setHandler(this)
     conn.onClose(() => this.cleanup())
+    // A client that caught up gets what its monitors merged meanwhile, one notification per monitor.
+    conn.onDrain(() => this.flushMonitors())
+  }
+
+  /** True while the client is not reading as fast as updates come: its monitors merge instead of queueing. */
+  get congested(): boolean {
+    return this.conn.congested
+  }
+
+  /** Disconnects a client whose monitors hold more merged commits than backlogMessagesMax; it can resume. */
+  held(commits: number): void {
+    const max = this.conn.limits.backlogMessagesMax
+    if (commits <= max || this.conn.closed) return
+    this.server.log('WARN', `${this.conn.name}: disconnecting a client that does not read: ${commits} commits held for it (backlogMessagesMax=${max})`)
+    this.conn.close(`${commits} commits held for a client that does not read exceed backlogMessagesMax=${max}`)
+  }
+
+  /** Sends every monitor's merged updates (before a reply, so that a client sees its own changes first). */
+  flushMonitors(): void {
+    for (const monitor of this.monitors.values()) monitor.flushPending()
   }
 
   /** Sends a notification to this client (lock table and monitors use it). */
@@ -155,7 +175,9 @@ export class Session implements RpcHandler, LockClient {
     const reply = (outcome: TxnOutcome) => {
       answered = true
       this.blocked.delete(key)
-      if (outcome.kind !== 'blocked') this.conn.respond(id, outcome.results)
+      if (outcome.kind === 'blocked') return
+      this.flushMonitors()
+      this.conn.respond(id, outcome.results)
     }
     const handle = hosted.transact(params.slice(1), env, {readOnly}, reply)
     // Most transactions are answered at once; only those still pending (blocked in "wait", or waiting for the
@@ -223,7 +245,9 @@ export class Session implements RpcHandler, LockClient {
       this.deferredReplies--
       if (this.conn.closed) return
       try {
-        const updates = monitor.changeConditions(hosted.db, requests)
+        // Merged updates were composed under the old condition: they go first.
+        monitor.flushPending()
+        const updates = monitor.changeConditions(hosted.db, requests, (table, before, after) => hosted.monitors.changeCandidates(hosted.db, table, before, after))
         const renamed = new Monitor(newId, monitor.dbName, monitor.version, monitor.tables, this)
         hosted.monitors.delete(monitor)
         this.monitors.delete(oldKey)

@@ -11,7 +11,19 @@ import {
   snapshotRecord,
 } from '../ovsdb/index.js'
 import {type CompactionPolicy, compactionStateOf, defaultCompactionPolicy, FileLog, shouldCompact} from '../storage/index.js'
+import {encodedRecordSha1} from '../storage/log-format.js'
 import type {CommitLog} from './hosted-db.js'
+import {TxnHistory, zeroUuid} from './txn-history.js'
+
+/**
+ * The transaction id of a standalone record: its SHA-1 (ovsdb(5) record header) shaped as a name-based UUID
+ * (RFC 4122 §4.3, version 5 bits). The live server and one restarted from the file name each commit alike,
+ * so monitor_cond_since clients resume across a restart; ovsdb-tool reads the records unchanged.
+ */
+export function recordTxnId(sha1: string): string {
+  const variant = ((parseInt(sha1[16], 16) & 0x3) | 0x8).toString(16)
+  return `${sha1.slice(0, 8)}-${sha1.slice(8, 12)}-5${sha1.slice(13, 16)}-${variant}${sha1.slice(17, 20)}-${sha1.slice(20, 32)}`
+}
 
 /** The CommitLog of a standalone file, with automatic compaction. */
 export class FileCommitLog implements CommitLog {
@@ -26,8 +38,11 @@ export class FileCommitLog implements CommitLog {
     private readonly log: (level: 'INFO' | 'WARN', message: string) => void,
   ) {}
 
+  private lastTxnId: string | undefined
+
   append(changes: Changes, meta: {durable: boolean; comment?: string; dateMs: number}): Promise<void> | undefined {
-    const record = changes.size === 0 ? {_date: meta.dateMs} : changesToLogRecord(this.db().schema, changes, {dateMs: meta.dateMs, comment: meta.comment})
+    const record = this.file.encode(changes.size === 0 ? {_date: meta.dateMs} : changesToLogRecord(this.db().schema, changes, {dateMs: meta.dateMs, comment: meta.comment}))
+    this.lastTxnId = recordTxnId(encodedRecordSha1(record))
     if (!meta.durable && this.file.appendNow(record)) {
       if (this.autoCompact) this.maybeCompact()
       return undefined
@@ -45,6 +60,10 @@ export class FileCommitLog implements CommitLog {
       .then(() => this.log('INFO', `${this.file.path}: compacted automatically from ${before} to ${this.file.stats().bytes} bytes`))
       .catch((err: Error) => this.log('WARN', `${this.file.path}: automatic compaction failed: ${err.message}`))
       .finally(() => (this.compacting = null))
+  }
+
+  lastAppendedTxnId(): string | undefined {
+    return this.lastTxnId
   }
 
   compact(db: Database): Promise<void> {
@@ -68,6 +87,8 @@ export interface OpenedDatabase {
   /** What was dropped from a torn or corrupt tail, for the operator. */
   dropped: {offset: number; bytes: number; reason: string} | null
   records: number
+  /** The id of the last transaction in the file (zero when it holds none), which `history` ends with. */
+  lastTxnId: string
 }
 
 /**
@@ -76,21 +97,28 @@ export interface OpenedDatabase {
  */
 export async function openDatabaseFile(
   path: string,
-  opts: {readOnly?: boolean; onProgress?: (replayed: number, total: number) => void} = {},
+  opts: {readOnly?: boolean; onProgress?: (replayed: number, total: number) => void; history?: TxnHistory} = {},
 ): Promise<OpenedDatabase> {
   const opened = await FileLog.open(path, {readOnly: opts.readOnly})
   try {
     const schema = DatabaseSchema.fromJSON(opened.schema)
     const db = new Database(schema)
+    // The history a live server had is rebuilt from the records, each named by its SHA-1 (recordTxnId).
+    let lastTxnId = zeroUuid
+    opts.history?.reset(recordTxnId(opened.sha1s[0]))
     opened.records.forEach((record, i) => {
       try {
-        applyLogRecord(db, record)
+        const changes = applyLogRecord(db, record)
+        if (changes.size > 0) {
+          lastTxnId = recordTxnId(opened.sha1s[i + 1])
+          opts.history?.push(lastTxnId, changes)
+        }
       } catch (err) {
         throw new Error(`Cannot open "${path}": record ${i + 1} does not apply to schema "${schema.name}": ${(err as Error).message}`)
       }
       opts.onProgress?.(i + 1, opened.records.length)
     })
-    return {db, file: opened.log, dropped: opened.dropped, records: opened.records.length}
+    return {db, file: opened.log, dropped: opened.dropped, records: opened.records.length, lastTxnId}
   } catch (err) {
     await opened.log.close()
     throw err

@@ -58,6 +58,8 @@ export interface OpenedFileLog {
   schema: Record<string, unknown>
   /** Every transaction record after the schema, in file order. */
   records: Record<string, unknown>[]
+  /** The SHA-1 of every record, the schema's first (ovsdb(5) record header). */
+  sha1s: string[]
   dropped: DroppedTail | null
 }
 
@@ -176,11 +178,20 @@ export class FileLog {
       }
       const [schema, ...records] = decoded.records.map((r) => r.json)
       const log = new FileLog(file, fd, lock, decoded.validBytes, records.length, limits, opts.nowMs ?? Date.now)
-      return {log, schema, records, dropped}
+      return {log, schema, records, dropped, sha1s: decoded.records.map((r) => r.sha1)}
     } catch (err) {
       await fd?.close().catch(() => {})
       await lock?.release()
       throw asStorageError(err, `Cannot open "${file}"`)
+    }
+  }
+
+  /** Encodes one record as `append` writes it (a caller may want its SHA-1 first); over recordBytesMax it throws a StorageError. */
+  encode(record: object): Buffer {
+    try {
+      return encodeRecord(record, sha1Hex, {limits: this.limits})
+    } catch (err) {
+      throw err instanceof RangeError ? new StorageError('limit', `Cannot write "${this.path}": ${err.message}`) : err
     }
   }
 
@@ -189,7 +200,7 @@ export class FileLog {
    * Without sync a record survives the death of the process (it is in the kernel) but not of the machine: what
    * ovsdb-server does for commits not marked durable (RFC 7047 §5.2.7 "commit").
    */
-  append(record: object, opts: {sync?: boolean} = {}): Promise<void> {
+  append(record: object | Buffer, opts: {sync?: boolean} = {}): Promise<void> {
     const sync = opts.sync ?? true
     if (!sync) {
       try {
@@ -199,7 +210,7 @@ export class FileLog {
       }
     }
     return this.enqueue('append', sync, () => {
-      const bytes = encodeRecord(record, sha1Hex, {limits: this.limits})
+      const bytes = Buffer.isBuffer(record) ? record : encodeRecord(record, sha1Hex, {limits: this.limits})
       if (this.pendingBytes + bytes.length > this.limits.pendingBytesMax) {
         throw new StorageError('limit', `Cannot append ${bytes.length} bytes to "${this.path}": pendingBytesMax=${this.limits.pendingBytesMax} reached`)
       }
@@ -212,15 +223,10 @@ export class FileLog {
    * few microseconds, as ovsdb-server does, instead of a round trip through the I/O thread pool. Returns false
    * (writing nothing) when writes are queued; throws a StorageError when the write fails.
    */
-  appendNow(record: object): boolean {
+  appendNow(record: object | Buffer): boolean {
     if (this.draining !== null || this.queue.length > 0 || this.closed) return false
     if (this.broken) throw this.broken
-    let bytes: Buffer
-    try {
-      bytes = encodeRecord(record, sha1Hex, {limits: this.limits})
-    } catch (err) {
-      throw err instanceof RangeError ? new StorageError('limit', `Cannot write "${this.path}": ${err.message}`) : err
-    }
+    const bytes = Buffer.isBuffer(record) ? record : this.encode(record)
     const start = this.bytes
     try {
       writeAllSync(this.fd.fd, bytes, start)

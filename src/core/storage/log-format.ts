@@ -34,6 +34,8 @@ export interface DecodedRecord {
   offset: number
   length: number
   json: Record<string, unknown>
+  /** The SHA-1 of the body, as its header states it (lowercase hex). */
+  sha1: string
 }
 
 /**
@@ -105,6 +107,14 @@ export function encodeRecord(
   return out
 }
 
+/** The SHA-1 (hex) an encoded record's header states. */
+export function encodedRecordSha1(encoded: Uint8Array): string {
+  const end = indexOfLf(encoded, 0, Math.min(encoded.length, headerBytesMax))
+  const match = end < 0 ? null : headerPattern.exec(Buffer.from(encoded.subarray(0, end)).toString('latin1'))
+  if (match === null) throw new TypeError('assertion failed: not an encoded record')
+  return match[3].toLowerCase()
+}
+
 /** The magic word of the first header of `buf` (e.g. 'JSON' or 'CLUSTER'), or null if there is no header line. */
 export function fileMagic(buf: Uint8Array): string | null {
   const end = indexOfLf(buf, 0, Math.min(buf.length, headerBytesMax))
@@ -159,7 +169,7 @@ export function decodeRecordAt(
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     return stop('invalid JSON', 'record is not a JSON object (ovsdb(5))')
   }
-  return {kind: 'record', record: {offset, length: bodyStart + length - offset, json: json as Record<string, unknown>}}
+  return {kind: 'record', record: {offset, length: bodyStart + length - offset, json: json as Record<string, unknown>, sha1: actual}}
 }
 
 /** Decodes every record of `buf` from the start, stopping at the first torn or corrupt one. */

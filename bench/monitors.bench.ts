@@ -1,0 +1,276 @@
+/**
+ * Monitors at scale (issue: monitors at scale), db-serve against the real ovsdb-server on the same data in one
+ * run. M clients (100 and 500) monitor OVN_Southbound Address_Set in three ways: plain monitor_cond (every row),
+ * conditional monitor_cond with a condition of its own per client (its own row, or its group's: a tenth of the
+ * clients share a group, as chassis share datapaths), and monitor_cond_since. One writer commits 1,000 updates,
+ * each adding an address to one group row and one client row, and waits until every interested client has it.
+ * Figures per (peer, mode, M): commit → last interested client p50 and p99, bytes the clients received, the
+ * server's CPU seconds (/proc/PID/stat) over the commits, and its RSS at the end.
+ *
+ * Clients are raw unix sockets in this process that only look for the commit's marker in the bytes they get, so
+ * that measuring costs the same for both servers and little of the shared 2 cores.
+ *
+ * Before the measured commits, BENCH_WARMUP (100) unmeasured ones warm both servers (and V8's JIT in ours):
+ * the figures are of a server in its steady state, as an operator's runs.
+ *
+ * "restart": R clients (200) were current with a database of N rows (50,000); the server commits 100 more
+ * changes, restarts on its file, and the R clients reconnect with monitor_cond_since from where they were.
+ * Figures: time from the first reconnect until every client is current, and the bytes they received. (OVS 3.1
+ * keeps no history for a standalone database, and none across a restart: it resends every row.)
+ *
+ * Knobs: BENCH_ROUNDS (1), BENCH_CLIENTS ("100,500"), BENCH_COMMITS (1000), BENCH_MODES ("plain,cond,since"),
+ * BENCH_RESTART_CLIENTS, BENCH_RESTART_ROWS, BENCH_RESTART_MISSED, BENCH_PEERS ("ovnctl,ovsdb-server"; the ratio rows need both), BENCH_DEBUG (prints each commit over 5 ms).
+ */
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import {connect, type JsonRpcConnection} from '../src/core/jsonrpc/index.js'
+import {cpuSeconds, createDb, type Peer, rssBytes, startOvnctl, startReal} from './lib/peers.js'
+import {median, quantile} from './lib/stats.js'
+
+const sbSchema = process.env.OVN_SB_SCHEMA ?? '/usr/share/ovn/ovn-sb.ovsschema'
+const rounds = Number(process.env.BENCH_ROUNDS ?? 1)
+const clientCounts = (process.env.BENCH_CLIENTS ?? '100,500').split(',').map(Number)
+const commits = Number(process.env.BENCH_COMMITS ?? 1000)
+const warmup = Number(process.env.BENCH_WARMUP ?? 100)
+const allModes = (process.env.BENCH_MODES ?? 'plain,cond,since,restart').split(',') as Mode[]
+const modes = allModes.filter((m) => m !== 'restart')
+const restartClients = Number(process.env.BENCH_RESTART_CLIENTS ?? 200)
+const restartRows = Number(process.env.BENCH_RESTART_ROWS ?? 50_000)
+/** Commits the clients miss between their last update and the restart. */
+const restartMissed = Number(process.env.BENCH_RESTART_MISSED ?? 100)
+const peers = (process.env.BENCH_PEERS ?? 'ovnctl,ovsdb-server').split(',') as Peer['name'][]
+const groups = 10
+const db = 'OVN_Southbound'
+/** A commit that has not reached its clients after this long stops the benchmark. */
+const deliveryMaxMs = 30_000
+/** Bytes of the end of a chunk kept to find a marker split across two chunks. */
+const carryBytes = 32
+
+type Mode = 'plain' | 'cond' | 'since' | 'restart'
+const zeroUuid = '00000000-0000-0000-0000-000000000000'
+
+/** One monitoring client: a raw socket that counts bytes and spots markers. */
+class RawClient {
+  bytes = 0
+  private carry = ''
+  private wanted: {marker: string; done(): void} | null = null
+  private constructor(readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => this.receive(chunk))
+    socket.on('error', () => {})
+  }
+
+  static open(sock: string): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.createConnection(sock, () => resolve(new RawClient(socket)))
+      socket.once('error', reject)
+    })
+  }
+
+  /** Sends one request and resolves once `marker` has arrived. */
+  expect(marker: string): Promise<void> {
+    return new Promise((resolve) => (this.wanted = {marker, done: resolve}))
+  }
+
+  private receive(chunk: Buffer): void {
+    this.bytes += chunk.length
+    if (this.wanted === null) return
+    const text = this.carry + chunk.toString('latin1')
+    this.carry = text.slice(-carryBytes)
+    if (text.includes(this.wanted.marker)) {
+      const w = this.wanted
+      this.wanted = null
+      w.done()
+    }
+  }
+
+  /** Starts the monitor and resolves once its reply is in (an echo sent after it comes back after it). */
+  async monitor(mode: Mode, i: number, lastTxnId = zeroUuid): Promise<void> {
+    const where = mode === 'cond' ? [['name', '==', `as-${i}`], ['name', '==', `grp-${i % groups}`]] : undefined
+    const request = {Address_Set: [{columns: ['name', 'addresses'], ...(where ? {where} : {})}]}
+    const params = mode === 'plain' || mode === 'cond' ? [db, `m${i}`, request] : [db, `m${i}`, request, lastTxnId]
+    const ready = this.expect(`"id":"ready${i}"`)
+    this.socket.write(JSON.stringify({id: 1, method: mode === 'plain' || mode === 'cond' ? 'monitor_cond' : 'monitor_cond_since', params}))
+    this.socket.write(JSON.stringify({id: `ready${i}`, method: 'echo', params: []}))
+    await ready
+  }
+}
+
+interface Figures {
+  p50: number
+  p99: number
+  bytes: number
+  cpu: number
+  rss: number
+}
+
+/** Connects M clients in `mode`, runs the commits, and measures. */
+async function measure(peer: Peer, mode: Mode, m: number, tag: string): Promise<Figures> {
+  const clients: RawClient[] = []
+  for (let i = 0; i < m; i += 50) {
+    const batch = await Promise.all(Array.from({length: Math.min(50, m - i)}, (_, j) => RawClient.open(peer.sock)))
+    await Promise.all(batch.map((c, j) => c.monitor(mode, i + j)))
+    for (const c of batch) c.bytes = 0
+    clients.push(...batch)
+  }
+  const writer = await connect(`unix:${peer.sock}`, {timeoutMs: 10_000})
+  const times: number[] = []
+  let cpu0 = cpuSeconds(peer.pid)
+  let bytes0 = 0
+  try {
+    for (let c = -warmup; c < commits; c++) {
+      if (c === 0) {
+        times.length = 0
+        cpu0 = cpuSeconds(peer.pid)
+        bytes0 = clients.reduce((n, cl) => n + cl.bytes, 0)
+      }
+      const group = (c + warmup) % groups
+      const own = (c + warmup) % m
+      const marker = `${tag}-${c}.`
+      // Plain and since clients want every row; a conditional client its own row and its group's.
+      const interested = mode === 'cond' ? clients.filter((_, i) => i % groups === group || i === own) : clients
+      const reached = Promise.all(interested.map((cl) => cl.expect(marker)))
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${peer.name} ${mode} M=${m}: commit ${c} did not reach its clients in ${deliveryMaxMs} ms`)), deliveryMaxMs)))
+      const start = performance.now()
+      const mutate = (name: string) => ({op: 'mutate', table: 'Address_Set', where: [['name', '==', name]], mutations: [['addresses', 'insert', ['set', [marker + name]]]]})
+      const result = (await writer.request('transact', [db, mutate(`grp-${group}`), mutate(`as-${own}`)], {timeoutMs: 10_000})) as {error?: string}[]
+      if (result.some((r) => r?.error)) throw new Error(`commit ${c}: ${JSON.stringify(result)}`)
+      await Promise.race([reached, timeout])
+      clearTimeout(timer)
+      times.push(performance.now() - start)
+      if (process.env.BENCH_DEBUG && times[times.length - 1] > 5) console.error(`  ${peer.name} ${mode} commit ${c}: ${times[times.length - 1].toFixed(1)} ms`)
+    }
+    const cpu = cpuSeconds(peer.pid) - cpu0
+    return {p50: median(times), p99: quantile(times, 0.99), bytes: clients.reduce((n, c) => n + c.bytes, 0) - bytes0, cpu, rss: rssBytes(peer.pid)}
+  } finally {
+    writer.close()
+    for (const c of clients) c.socket.destroy()
+  }
+}
+
+/** Starts a peer on a fresh database holding the rows the clients watch. */
+async function startPeer(kind: Peer['name'], dir: string, m: number): Promise<Peer> {
+  const file = createDb(dir, sbSchema, kind)
+  const peer = kind === 'ovnctl' ? await startOvnctl(dir, [file]) : await startReal(dir, [file])
+  const writer = await connectStarted(peer)
+  const rows = [...Array.from({length: m}, (_, i) => `as-${i}`), ...Array.from({length: groups}, (_, g) => `grp-${g}`)]
+  await writer.request('transact', [db, ...rows.map((name) => ({op: 'insert', table: 'Address_Set', row: {name}}))])
+  writer.close()
+  return peer
+}
+
+/** Connects to a server just started: its socket file may exist a moment before it accepts. */
+async function connectStarted(peer: Peer): Promise<JsonRpcConnection> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await connect(`unix:${peer.sock}`, {timeoutMs: 60_000})
+    } catch (err) {
+      if (tries >= 100) throw err
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+}
+
+/** The restart scenario on one peer: time and bytes until R reconnecting clients are current. */
+async function restartResume(kind: Peer['name']): Promise<{ms: number; bytes: number}> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovnctl-bench-restart-'))
+  const file = createDb(dir, sbSchema, kind)
+  const start = () => (kind === 'ovnctl' ? startOvnctl(dir, [file]) : startReal(dir, [file]))
+  let peer = await start()
+  try {
+    const writer = await connectStarted(peer)
+    const batch = 5000
+    for (let i = 0; i < restartRows; i += batch) {
+      const ops = Array.from({length: Math.min(batch, restartRows - i)}, (_, j) => ({op: 'insert', table: 'Address_Set', row: {name: `as-${i + j}`, addresses: ['set', [`10.${(i + j) >> 16}.${((i + j) >> 8) & 255}.${(i + j) & 255}`]]}}))
+      await writer.request('transact', [db, ...ops], {timeoutMs: 60_000})
+    }
+    const request = {Address_Set: [{columns: ['name', 'addresses']}]}
+    const [, lastTxnId] = (await writer.request('monitor_cond_since', [db, 'probe', request, zeroUuid], {timeoutMs: 60_000})) as [boolean, string]
+    for (let c = 0; c < restartMissed; c++) {
+      const mutation = {op: 'mutate', table: 'Address_Set', where: [['name', '==', `as-${c}`]], mutations: [['addresses', 'insert', ['set', [`missed-${c}`]]]]}
+      await writer.request('transact', [db, mutation], {timeoutMs: 10_000})
+    }
+    writer.close()
+    await peer.stop()
+    fs.rmSync(peer.sock, {force: true})
+    peer = await start()
+    ;(await connectStarted(peer)).close()
+    const t0 = performance.now()
+    const clients: RawClient[] = []
+    for (let i = 0; i < restartClients; i += 50) {
+      const opened = await Promise.all(Array.from({length: Math.min(50, restartClients - i)}, () => RawClient.open(peer.sock)))
+      clients.push(...opened)
+      await Promise.all(opened.map((c, j) => c.monitor('restart', i + j, lastTxnId)))
+    }
+    const ms = performance.now() - t0
+    const bytes = clients.reduce((n, c) => n + c.bytes, 0)
+    for (const c of clients) c.socket.destroy()
+    return {ms, bytes}
+  } finally {
+    await peer.stop()
+    fs.rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+const mb = (n: number) => (n / 1024 / 1024).toFixed(1)
+
+async function main(): Promise<void> {
+  const results = new Map<string, Figures[]>()
+  for (let r = 0; r < rounds; r++) {
+    for (const m of clientCounts) {
+      for (const kind of peers) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovnctl-bench-monitors-'))
+        const peer = await startPeer(kind, dir, m)
+        try {
+          for (const mode of modes) {
+            console.error(`round ${r + 1}: ${kind} ${mode} M=${m}`)
+            const f = await measure(peer, mode, m, `r${r}${mode}`)
+            const key = `${mode}|${m}|${kind}`
+            results.set(key, [...(results.get(key) ?? []), f])
+          }
+        } finally {
+          await peer.stop()
+          fs.rmSync(dir, {recursive: true, force: true})
+        }
+      }
+    }
+  }
+  const restarts = new Map<string, {ms: number; bytes: number}[]>()
+  if (allModes.includes('restart')) {
+    for (let r = 0; r < rounds; r++) {
+      for (const kind of peers) {
+        console.error(`round ${r + 1}: ${kind} restart, ${restartClients} clients of ${restartRows} rows`)
+        restarts.set(kind, [...(restarts.get(kind) ?? []), await restartResume(kind)])
+      }
+    }
+  }
+  const lines = [
+    `\n## Monitors at scale: ${commits} commits, median of ${rounds} round(s)`,
+    '',
+    '| mode | M | peer | commit→last p50 (ms) | p99 (ms) | bytes to clients (MiB) | server CPU (s) | RSS (MiB) |',
+    '|---|---|---|---|---|---|---|---|',
+  ]
+  for (const mode of modes) {
+    for (const m of clientCounts) {
+      for (const kind of peers) {
+        const fs_ = results.get(`${mode}|${m}|${kind}`)!
+        const med = (k: keyof Figures) => median(fs_.map((f) => f[k]))
+        lines.push(`| ${mode} | ${m} | ${kind} | ${med('p50').toFixed(2)} | ${med('p99').toFixed(2)} | ${mb(med('bytes'))} | ${med('cpu').toFixed(2)} | ${mb(med('rss'))} |`)
+      }
+      const ours = results.get(`${mode}|${m}|ovnctl`)
+      const real = results.get(`${mode}|${m}|ovsdb-server`)
+      if (ours === undefined || real === undefined) continue
+      const ratio = (k: keyof Figures) => (median(ours.map((f) => f[k])) / median(real.map((f) => f[k]))).toFixed(2)
+      lines.push(`| ${mode} | ${m} | ratio ovnctl/real | ${ratio('p50')} | ${ratio('p99')} | ${ratio('bytes')} | ${ratio('cpu')} | ${ratio('rss')} |`)
+    }
+  }
+  if (restarts.size > 0) {
+    lines.push('', `### ${restartClients} clients of ${restartRows} rows resuming after a restart (${restartMissed} commits missed)`, '', '| peer | until all current (ms) | bytes to clients (MiB) |', '|---|---|---|')
+    for (const [kind, figures] of restarts) lines.push(`| ${kind} | ${median(figures.map((f) => f.ms)).toFixed(0)} | ${mb(median(figures.map((f) => f.bytes)))} |`)
+  }
+  console.log(lines.join('\n'))
+}
+
+await main()
