@@ -46,40 +46,51 @@ async function conn(peer: Peer): Promise<JsonRpcConnection> {
   return connect(`unix:${peer.sock}`, {timeoutMs: 10_000})
 }
 
-async function transact(peer: Peer, ops: object[]): Promise<void> {
+async function transact(peer: Peer, ops: object[]): Promise<unknown[]> {
   const c = await conn(peer)
   const results = (await c.request('transact', ['OVN_Northbound', ...ops], {timeoutMs: 600_000})) as {error?: string}[]
   c.close()
   const bad = results.find((r) => r?.error)
   if (bad) throw new Error(`transaction failed: ${JSON.stringify(bad)}`)
+  return results
 }
 
-async function load(peers: Peer[], n: number): Promise<void> {
+/** Loads rows 0..n-1 into every peer; returns each peer's row UUIDs by row number (the churn names rows by UUID). */
+async function load(peers: Peer[], n: number): Promise<string[][]> {
+  const uuids: string[][] = peers.map(() => [])
   const t = performance.now()
   for (let at = 0; at < n; at += 20_000) {
     const ops = Array.from({length: Math.min(20_000, n - at)}, (_, k) => ({op: 'insert', table: 'Address_Set', row: row(at + k)}))
-    await Promise.all(peers.map((p) => transact(p, ops)))
+    const results = await Promise.all(peers.map((p) => transact(p, ops)))
+    results.forEach((r, p) => uuids[p].push(...r.map((x) => (x as {uuid: [string, string]}).uuid[1])))
     if ((at / 20_000) % 10 === 9) process.stderr.write(`  ${at + 20_000} rows loaded after ${((performance.now() - t) / 1000).toFixed(0)} s\n`)
   }
+  return uuids
 }
 
-/** The same d changes on every peer: a third inserted, a third deleted, a third modified. */
+/**
+ * The same d changes on every peer: a third inserted, a third deleted, a third modified. Rows are named by UUID
+ * (each peer has its own): a "where name ==" would make the engine scan the table once per operation.
+ */
 class Churn {
   private next: number
   private deleted = 0
-  constructor(n: number) {
+  constructor(
+    n: number,
+    private readonly uuids: string[][],
+  ) {
     this.next = n
   }
-  ops(d: number, round: number): object[] {
+  ops(d: number, round: number): object[][] {
     const third = Math.floor(d / 3)
-    const ops: object[] = []
-    for (let k = 0; k < d - 2 * third; k++) ops.push({op: 'insert', table: 'Address_Set', row: row(this.next++)})
-    for (let k = 0; k < third; k++) ops.push({op: 'delete', table: 'Address_Set', where: [['name', '==', `set${this.deleted++}`]]})
-    for (let k = 0; k < third; k++) {
-      const i = this.deleted + 50_000 + k
-      ops.push({op: 'update', table: 'Address_Set', where: [['name', '==', `set${i}`]], row: {addresses: (row(i, round + 1) as {addresses: unknown}).addresses}})
-    }
-    return ops
+    const inserts = Array.from({length: d - 2 * third}, () => row(this.next++))
+    const deletes = Array.from({length: third}, () => this.deleted++)
+    const updates = Array.from({length: third}, (_, k) => this.deleted + 50_000 + k)
+    return this.uuids.map((uuids) => [
+      ...inserts.map((r) => ({op: 'insert', table: 'Address_Set', row: r})),
+      ...deletes.map((i) => ({op: 'delete', table: 'Address_Set', where: [['_uuid', '==', ['uuid', uuids[i]]]]})),
+      ...updates.map((i) => ({op: 'update', table: 'Address_Set', where: [['_uuid', '==', ['uuid', uuids[i]]]], row: {addresses: (row(i, round + 1) as {addresses: unknown}).addresses}})),
+    ])
   }
 }
 
@@ -152,7 +163,7 @@ async function scenario(n: number, ds: number[], withReal: boolean): Promise<voi
     const real = withReal ? await startReal(dir, [createDb(dir, nbSchemaPath, 'real')]) : undefined
     if (real) peers.push(real)
     process.stderr.write(`loading ${n} rows into ${peers.map((p) => p.name).join(' and ')}\n`)
-    await load(peers, n)
+    const uuids = await load(peers, n)
     const replica = new DigestedReplica(shape)
     const c = await conn(ours)
     await new ReplicaMonitor(c, replica, {timeoutMs: 600_000}).start()
@@ -161,7 +172,7 @@ async function scenario(n: number, ds: number[], withReal: boolean): Promise<voi
     const t = performance.now()
     await byDigest(ours, replica)
     const coldMs = performance.now() - t
-    const churn = new Churn(n)
+    const churn = new Churn(n, uuids)
     const lines = [`\n## n = ${n} rows (median of ${rounds} rounds)`, '', '| d | method | bytes on the wire | overhead beyond the changed rows | round trips | time to be current | |', '|---|---|---|---|---|---|---|']
     for (const d of ds) {
       const digest: Measure[] = []
@@ -171,7 +182,7 @@ async function scenario(n: number, ds: number[], withReal: boolean): Promise<voi
       for (let r = 0; r < rounds; r++) {
         const before = replica.lastTxnId
         const ops = churn.ops(d, r)
-        await Promise.all(peers.map((p) => transact(p, ops)))
+        await Promise.all(peers.map((p, i) => transact(p, ops[i])))
         since.push(await bySince(ours, before))
         digest.push(await byDigest(ours, replica))
         process.stderr.write(`  n=${n} d=${d} round ${r + 1}: digests ${digest[r].ms.toFixed(1)} ms, ${digest[r].roundTrips} round trips\n`)
@@ -280,19 +291,19 @@ async function storm(): Promise<void> {
   const results = {ours: [] as number[], oursMs: [] as number[], real: [] as number[], realMs: [] as number[], rt: [] as number[]}
   try {
     process.stderr.write(`storm: loading ${n} rows\n`)
-    await load([ours, real], n)
+    const uuids = await load([ours, real], n)
     const replica = new DigestedReplica(shape)
     const c = await conn(ours)
     await new ReplicaMonitor(c, replica, {timeoutMs: 600_000}).start()
     c.close()
     const realTxn = ((await (await conn(real)).request('monitor_cond_since', ['OVN_Northbound', 'x', requests, zeroUuid])) as [boolean, string])[1]
-    const churn = new Churn(n)
+    const churn = new Churn(n, uuids)
     for (let r = 0; r < rounds; r++) {
       await Promise.all([ours.stop(), real.stop()])
       ours = await startOvnctl(dir, [ourDb], [`--digest-key-file=${key}`])
       real = await startReal(dir, [realDb])
       const ops = churn.ops(changed, r)
-      await Promise.all([transact(ours, ops), transact(real, ops)])
+      await Promise.all([transact(ours, ops[0]), transact(real, ops[1])])
       // Clients are connected one by one (a listen backlog would refuse 200 at once), then all ask together.
       const ourConns: JsonRpcConnection[] = []
       for (let i = 0; i < clients; i++) ourConns.push(await withBacklogRetry(() => conn(ours)))
