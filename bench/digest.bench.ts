@@ -12,6 +12,8 @@ import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import v8 from 'node:v8'
+import vm from 'node:vm'
 import {toBase64} from '../src/core/digest/base64.js'
 import {clientStart, clientStep, type ClientStep, type ReconcileRequest} from '../src/core/digest/plan.js'
 import {digestMessageJSON, monitorCondDigestMethod, parseDigestResult} from '../src/core/digest/protocol.js'
@@ -29,6 +31,12 @@ const only = new Set((process.env.BENCH_ONLY ?? '100k,1m,storm').split(','))
 const schema = DatabaseSchema.fromJSON(JSON.parse(fs.readFileSync(nbSchemaPath, 'utf8')))
 const shape = {db: 'OVN_Northbound', schema, tables: [{name: 'Address_Set', columns: ['addresses', 'name'], where: null}]}
 const requests = new DigestedReplica(shape).requests()
+const zeroUuid = '00000000-0000-0000-0000-000000000000'
+
+// A full collection before each timed step: the bench's own loading leaves hundreds of MiB of garbage that a
+// long-running client would not carry into a reconnect.
+v8.setFlagsFromString('--expose-gc')
+const collectGarbage = vm.runInNewContext('gc') as () => void
 
 function row(i: number, version = 0): object {
   return {name: `set${i}`, addresses: ['set', [`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, `fd00::${version}:${i.toString(16)}`]]}
@@ -38,38 +46,51 @@ async function conn(peer: Peer): Promise<JsonRpcConnection> {
   return connect(`unix:${peer.sock}`, {timeoutMs: 10_000})
 }
 
-async function transact(peer: Peer, ops: object[]): Promise<void> {
+async function transact(peer: Peer, ops: object[]): Promise<unknown[]> {
   const c = await conn(peer)
   const results = (await c.request('transact', ['OVN_Northbound', ...ops], {timeoutMs: 600_000})) as {error?: string}[]
   c.close()
   const bad = results.find((r) => r?.error)
   if (bad) throw new Error(`transaction failed: ${JSON.stringify(bad)}`)
+  return results
 }
 
-async function load(peers: Peer[], n: number): Promise<void> {
+/** Loads rows 0..n-1 into every peer; returns each peer's row UUIDs by row number (the churn names rows by UUID). */
+async function load(peers: Peer[], n: number): Promise<string[][]> {
+  const uuids: string[][] = peers.map(() => [])
+  const t = performance.now()
   for (let at = 0; at < n; at += 20_000) {
     const ops = Array.from({length: Math.min(20_000, n - at)}, (_, k) => ({op: 'insert', table: 'Address_Set', row: row(at + k)}))
-    await Promise.all(peers.map((p) => transact(p, ops)))
+    const results = await Promise.all(peers.map((p) => transact(p, ops)))
+    results.forEach((r, p) => uuids[p].push(...r.map((x) => (x as {uuid: [string, string]}).uuid[1])))
+    if ((at / 20_000) % 10 === 9) process.stderr.write(`  ${at + 20_000} rows loaded after ${((performance.now() - t) / 1000).toFixed(0)} s\n`)
   }
+  return uuids
 }
 
-/** The same d changes on every peer: a third inserted, a third deleted, a third modified. */
+/**
+ * The same d changes on every peer: a third inserted, a third deleted, a third modified. Rows are named by UUID
+ * (each peer has its own): a "where name ==" would make the engine scan the table once per operation.
+ */
 class Churn {
   private next: number
   private deleted = 0
-  constructor(n: number) {
+  constructor(
+    n: number,
+    private readonly uuids: string[][],
+  ) {
     this.next = n
   }
-  ops(d: number, round: number): object[] {
+  ops(d: number, round: number): object[][] {
     const third = Math.floor(d / 3)
-    const ops: object[] = []
-    for (let k = 0; k < d - 2 * third; k++) ops.push({op: 'insert', table: 'Address_Set', row: row(this.next++)})
-    for (let k = 0; k < third; k++) ops.push({op: 'delete', table: 'Address_Set', where: [['name', '==', `set${this.deleted++}`]]})
-    for (let k = 0; k < third; k++) {
-      const i = this.deleted + 50_000 + k
-      ops.push({op: 'update', table: 'Address_Set', where: [['name', '==', `set${i}`]], row: {addresses: (row(i, round + 1) as {addresses: unknown}).addresses}})
-    }
-    return ops
+    const inserts = Array.from({length: d - 2 * third}, () => row(this.next++))
+    const deletes = Array.from({length: third}, () => this.deleted++)
+    const updates = Array.from({length: third}, (_, k) => this.deleted + 50_000 + k)
+    return this.uuids.map((uuids) => [
+      ...inserts.map((r) => ({op: 'insert', table: 'Address_Set', row: r})),
+      ...deletes.map((i) => ({op: 'delete', table: 'Address_Set', where: [['_uuid', '==', ['uuid', uuids[i]]]]})),
+      ...updates.map((i) => ({op: 'update', table: 'Address_Set', where: [['_uuid', '==', ['uuid', uuids[i]]]], row: {addresses: (row(i, round + 1) as {addresses: unknown}).addresses}})),
+    ])
   }
 }
 
@@ -84,6 +105,7 @@ interface Measure {
 async function byDigest(peer: Peer, replica: DigestedReplica): Promise<Measure> {
   const c = await conn(peer)
   replica.lastTxnId = ''
+  collectGarbage()
   const t = performance.now()
   const report = await new ReplicaMonitor(c, replica, {timeoutMs: 600_000}).start()
   const ms = performance.now() - t
@@ -98,6 +120,7 @@ async function bySince(peer: Peer, lastTxnId: string): Promise<Measure> {
   const c = await conn(peer)
   const sent = c.socket.bytesWritten
   const read = c.socket.bytesRead
+  collectGarbage()
   const t = performance.now()
   const [found] = (await c.request('monitor_cond_since', ['OVN_Northbound', 'since', requests, lastTxnId], {timeoutMs: 600_000})) as [boolean]
   const ms = performance.now() - t
@@ -113,8 +136,9 @@ async function bySnapshot(peer: Peer): Promise<Measure> {
   const replica = new DigestedReplica(shape)
   const sent = c.socket.bytesWritten
   const read = c.socket.bytesRead
+  collectGarbage()
   const t = performance.now()
-  const [, , updates] = (await c.request('monitor_cond_since', ['OVN_Northbound', 'snap', requests, ''], {timeoutMs: 600_000})) as [boolean, string, never]
+  const [, , updates] = (await c.request('monitor_cond_since', ['OVN_Northbound', 'snap', requests, zeroUuid], {timeoutMs: 600_000})) as [boolean, string, never]
   replica.replaceAll(updates)
   const ms = performance.now() - t
   const bytes = c.socket.bytesWritten - sent + c.socket.bytesRead - read
@@ -139,7 +163,7 @@ async function scenario(n: number, ds: number[], withReal: boolean): Promise<voi
     const real = withReal ? await startReal(dir, [createDb(dir, nbSchemaPath, 'real')]) : undefined
     if (real) peers.push(real)
     process.stderr.write(`loading ${n} rows into ${peers.map((p) => p.name).join(' and ')}\n`)
-    await load(peers, n)
+    const uuids = await load(peers, n)
     const replica = new DigestedReplica(shape)
     const c = await conn(ours)
     await new ReplicaMonitor(c, replica, {timeoutMs: 600_000}).start()
@@ -148,7 +172,7 @@ async function scenario(n: number, ds: number[], withReal: boolean): Promise<voi
     const t = performance.now()
     await byDigest(ours, replica)
     const coldMs = performance.now() - t
-    const churn = new Churn(n)
+    const churn = new Churn(n, uuids)
     const lines = [`\n## n = ${n} rows (median of ${rounds} rounds)`, '', '| d | method | bytes on the wire | overhead beyond the changed rows | round trips | time to be current | |', '|---|---|---|---|---|---|---|']
     for (const d of ds) {
       const digest: Measure[] = []
@@ -158,17 +182,15 @@ async function scenario(n: number, ds: number[], withReal: boolean): Promise<voi
       for (let r = 0; r < rounds; r++) {
         const before = replica.lastTxnId
         const ops = churn.ops(d, r)
-        await Promise.all(peers.map((p) => transact(p, ops)))
+        await Promise.all(peers.map((p, i) => transact(p, ops[i])))
         since.push(await bySince(ours, before))
         digest.push(await byDigest(ours, replica))
-        if (r === 0) snap.push(await bySnapshot(ours))
-        if (real && r === 0) realSnap.push(await bySnapshot(real))
-        // The replica is current again; its next resume starts from this commit.
-        const c2 = await conn(ours)
-        const probe = (await c2.request('monitor_cond_since', ['OVN_Northbound', 'probe', requests, ''], {timeoutMs: 600_000})) as [boolean, string]
-        c2.close()
-        replica.lastTxnId = probe[1]
+        process.stderr.write(`  n=${n} d=${d} round ${r + 1}: digests ${digest[r].ms.toFixed(1)} ms, ${digest[r].roundTrips} round trips\n`)
+        // The replica is current again, at the last transaction the exchange reported: the next round resumes from it.
       }
+      // Snapshots last: sending every row leaves garbage in both processes that the rounds above should not pay for.
+      snap.push(await bySnapshot(ours))
+      if (real) realSnap.push(await bySnapshot(real))
       lines.push(row4(`${d}`, digest).replace(/^\| \d+ \|/, `| ${d} | digests (db-serve) |`))
       lines.push(row4(`${d}`, since).replace(/^\| \d+ \|/, `| ${d} | monitor_cond_since history (db-serve) |`))
       lines.push(row4(`${d}`, snap).replace(/^\| \d+ \|/, `| ${d} | full snapshot (db-serve) |`))
@@ -182,18 +204,37 @@ async function scenario(n: number, ds: number[], withReal: boolean): Promise<voi
   }
 }
 
-/** Reads one JSON-RPC reply on a raw socket without parsing it (the storm's clients only count bytes). */
-function rawExchange(sock: string, messages: string[]): Promise<{bytes: number}> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(sock)
+/** Retries a connection refused for a full listen backlog (EAGAIN on unix sockets), at most 100 times 20 ms apart. */
+async function withBacklogRetry<T>(connectOnce: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connectOnce()
+    } catch (err) {
+      if (attempt >= 100 || !/EAGAIN/.test(String((err as Error).message))) throw err
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  }
+}
+
+/** Connects a raw socket (the storm's real-server clients only count bytes, they do not parse). */
+function rawConnect(sock: string): Promise<net.Socket> {
+  return withBacklogRetry(
+    () =>
+      new Promise((resolve, reject) => {
+        const s = net.connect(sock)
+        s.once('connect', () => resolve(s))
+        s.once('error', reject)
+      }),
+  )
+}
+
+/** Sends one request on a connected raw socket and reads its reply to the end without parsing it. */
+function rawExchange(s: net.Socket, message: string): Promise<{bytes: number}> {
+  return new Promise((resolve) => {
     let depth = 0
     let inString = false
     let escaped = false
     let bytes = 0
-    let sentAt = 0
-    const sendNext = () => s.write(messages[sentAt++])
-    s.on('connect', sendNext)
-    s.on('error', reject)
     s.on('data', (chunk: Buffer) => {
       bytes += chunk.length
       for (let i = 0; i < chunk.length; i++) {
@@ -204,21 +245,18 @@ function rawExchange(sock: string, messages: string[]): Promise<{bytes: number}>
           else if (b === 0x22) inString = false
         } else if (b === 0x22) inString = true
         else if (b === 0x7b || b === 0x5b) depth++
-        else if (b === 0x7d || b === 0x5d) {
-          if (--depth === 0 && sentAt === messages.length) {
-            s.destroy()
-            return resolve({bytes: bytes + s.bytesWritten})
-          }
-          if (depth === 0) sendNext()
+        else if ((b === 0x7d || b === 0x5d) && --depth === 0) {
+          s.destroy()
+          return resolve({bytes: bytes + s.bytesWritten})
         }
       }
     })
+    s.write(message)
   })
 }
 
 /** One storm client of ours: the digest exchange on the shared replica's index, rows received but not applied. */
-async function digestClient(peer: Peer, replica: DigestedReplica, id: number): Promise<{bytes: number; roundTrips: number}> {
-  const c = await conn(peer)
+async function digestClient(c: JsonRpcConnection, replica: DigestedReplica, id: number): Promise<{bytes: number; roundTrips: number}> {
   const ctx = {index: replica.index, fingerprint: replica.fingerprint, saltId: replica.saltId}
   let step: ClientStep = clientStart(ctx)
   let generation = 0
@@ -253,27 +291,34 @@ async function storm(): Promise<void> {
   const results = {ours: [] as number[], oursMs: [] as number[], real: [] as number[], realMs: [] as number[], rt: [] as number[]}
   try {
     process.stderr.write(`storm: loading ${n} rows\n`)
-    await load([ours, real], n)
+    const uuids = await load([ours, real], n)
     const replica = new DigestedReplica(shape)
     const c = await conn(ours)
     await new ReplicaMonitor(c, replica, {timeoutMs: 600_000}).start()
     c.close()
-    const realTxn = ((await (await conn(real)).request('monitor_cond_since', ['OVN_Northbound', 'x', requests, ''])) as [boolean, string])[1]
-    const churn = new Churn(n)
+    const realTxn = ((await (await conn(real)).request('monitor_cond_since', ['OVN_Northbound', 'x', requests, zeroUuid])) as [boolean, string])[1]
+    const churn = new Churn(n, uuids)
     for (let r = 0; r < rounds; r++) {
       await Promise.all([ours.stop(), real.stop()])
       ours = await startOvnctl(dir, [ourDb], [`--digest-key-file=${key}`])
       real = await startReal(dir, [realDb])
       const ops = churn.ops(changed, r)
-      await Promise.all([transact(ours, ops), transact(real, ops)])
+      await Promise.all([transact(ours, ops[0]), transact(real, ops[1])])
+      // Clients are connected one by one (a listen backlog would refuse 200 at once), then all ask together.
+      const ourConns: JsonRpcConnection[] = []
+      for (let i = 0; i < clients; i++) ourConns.push(await withBacklogRetry(() => conn(ours)))
+      collectGarbage()
       let t = performance.now()
-      const ourRuns = await Promise.all(Array.from({length: clients}, (_, i) => digestClient(ours, replica, i)))
+      const ourRuns = await Promise.all(ourConns.map((c, i) => digestClient(c, replica, i)))
       results.oursMs.push(performance.now() - t)
       results.ours.push(ourRuns.reduce((s, x) => s + x.bytes, 0))
       results.rt.push(Math.max(...ourRuns.map((x) => x.roundTrips)))
       const since = JSON.stringify({id: 1, method: 'monitor_cond_since', params: ['OVN_Northbound', 'm', requests, realTxn]})
+      const realSockets: net.Socket[] = []
+      for (let i = 0; i < clients; i++) realSockets.push(await rawConnect(real.sock))
+      collectGarbage()
       t = performance.now()
-      const realRuns = await Promise.all(Array.from({length: clients}, () => rawExchange(real.sock, [since])))
+      const realRuns = await Promise.all(realSockets.map((s) => rawExchange(s, since)))
       results.realMs.push(performance.now() - t)
       results.real.push(realRuns.reduce((s, x) => s + x.bytes, 0))
     }

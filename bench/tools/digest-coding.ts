@@ -98,7 +98,10 @@ function reconcile(pair: Pair, limits: Partial<ReconcileLimits>): Run {
     run.roundTrips++
     if (reply.type === 'table') run.tables++
     if (reply.type !== 'rows') count(reply) // the rows reply is the changed rows themselves, not overhead
-    if (reply.type === 'snapshot') for (const r of pair.server.rows()) pair.client.set(r, pair.server.digestOf(r)!)
+    if (reply.type === 'snapshot') {
+      for (const r of [...pair.client.rows()]) if (pair.server.digestOf(r) === undefined) pair.client.delete(r)
+      for (const r of pair.server.rows()) pair.client.set(r, pair.server.digestOf(r)!)
+    }
     if (reply.type === 'rows') for (const r of reply.rowIds) pair.client.set(r, pair.server.digestOf(r)!)
     t = performance.now()
     step = clientStep(cctx, step.state, reply)

@@ -195,5 +195,12 @@ checksum) is refused: a malformed \fI<digest\-message>\fR is a \fBsyntax error\f
 estimate ends in a \fBsnapshot\fR whose \fBrefused\fR says why; a table that does not peel, or whose result does
 not match the server's set summary, makes the client ask for a larger one, and after three tables for a snapshot.
 A replica is never changed from a table that was not verified.
-Clients that do not know the method, such as the OVS IDLs, are not affected.`
+Clients that do not know the method, such as the OVS IDLs, are not affected.
+.PP
+Row digests are SipHash\-2\-4 under a salt derived from the server's digest key and the database name
+(\fB\-\-digest\-key\-file\fR keeps the key across restarts). Clients must know the salt to digest their rows, so a
+client that has reconciled once knows it: the salt keeps rows written by anyone else from being chosen to collide,
+and the server sends a snapshot while two of its rows share a digest; a writer that also reconciles could, with
+about 2^32 SipHash evaluations, make an old and a new version of a row it writes collide and so hide that change
+from a stale replica.`
 }

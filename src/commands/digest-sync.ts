@@ -102,32 +102,30 @@ TABLE is one table or several, comma-separated; without it, the tables of FILE, 
       return replica
     }
     const other = await connectForCommand(this.flags.with, this.flags.timeout)
+    const progress = this.progress(`Reading ${this.flags.with}`, {unit: 'round trips'})
     try {
-      await reconcileReplica(other.conn, replica, {timeoutMs: this.flags.timeout, onRound: this.drawRound(this.flags.with)})
+      await reconcileReplica(other.conn, replica, {timeoutMs: this.flags.timeout, onRound: (round) => progress.update(round)})
       return replica
     } catch (err) {
       throw requestFailure(`Cannot read "${shape.db}" on "${this.flags.with}"`, err)
     } finally {
+      progress.end()
       other.close()
     }
   }
 
+  /** One exchange with --db, with a progress line (round trips so far) on a terminal. */
   private async reconcile(client: OvsdbClient, replica: DigestedReplica): Promise<{summary: SyncSummary; differences: RowDifference[]}> {
+    const progress = this.progress(`Reconciling with ${this.flags.db}`, {unit: 'round trips'})
     try {
-      const result = await reconcileReplica(client.conn, replica, {timeoutMs: this.flags.timeout, ignoreHistory: this.flags.check, onRound: this.drawRound(this.flags.db)})
+      const options = {timeoutMs: this.flags.timeout, ignoreHistory: this.flags.check, onRound: (round: number) => progress.update(round)}
+      const result = await reconcileReplica(client.conn, replica, options)
       result.differences.sort((a, b) => (a.table + a.uuid < b.table + b.uuid ? -1 : 1))
       return result
     } catch (err) {
       throw requestFailure(`Cannot reconcile with "${this.flags.db}"`, err)
-    }
-  }
-
-  /** A progress line per exchange (on a terminal): the round trips so far. */
-  private drawRound(remote: string): (round: number) => void {
-    const progress = this.progress(`Reconciling with ${remote}`, {unit: 'round trips'})
-    return (round) => {
-      progress.update(round)
-      if (round === 1) process.once('beforeExit', () => progress.end())
+    } finally {
+      progress.end()
     }
   }
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import {assertBuilt, runOvnctl, show} from '../cli/spawn.js'
+import {assertBuilt, runOvnctl, runOvnctlInPty, show} from '../cli/spawn.js'
 import {type ServerProcess, startDbServe} from '../interop/lib.js'
 import {insertSwitch, parseCsv, parseNdjson, useSeededServer} from './helpers.js'
 
@@ -66,6 +66,15 @@ describe('digest-sync', function () {
     const [heading, values] = parseCsv(csv.stdout)
     assert.deepEqual(heading, ['source', 'target', 'method', 'rows', 'differences', 'bytes', 'roundTrips', 'ms'])
     assert.equal(values[3], String(JSON.parse((await sync(`--cache=${cache}`, '--json')).stdout).summary.rows))
+  })
+
+  it('draws its progress on a terminal and not when piped', async () => {
+    const cache = path.join(server.dir, 'progress.cache')
+    const tty = await runOvnctlInPty(['digest-sync', server.db, `--cache=${cache}`, 'OVN_Northbound', 'Logical_Switch'])
+    assert.equal(tty.code, 0, show(tty))
+    assert.match(tty.stdout, /Reconciling with unix:.*: 1 round trips/, show(tty))
+    const piped = await sync(`--cache=${cache}`)
+    assert.doesNotMatch(piped.stderr, /Reconciling/, show(piped))
   })
 
   it('refuses to run without something to compare, and --with without --check, as usage errors', async () => {

@@ -173,15 +173,19 @@ function pureSign(t: Iblt, c: number): 1 | -1 | 0 {
 
 /**
  * Peels a difference table (local − remote, paper §3.2): repeatedly take a pure cell, record its element and
- * remove it from its k cells. Succeeds only if every cell ends at zero. A pure-looking cell whose element does
- * not hash to it, or more elements than the table could hold, means the table is inconsistent (corrupt or forged):
- * reported, never returned as an answer. Consumes `diff`.
+ * remove it from its k cells. Succeeds only if every cell ends at zero. A cell is pure when its count is ±1, its
+ * checksum matches its key and its key hashes to that very cell: a cell that passes the checksum by chance (1 in
+ * 2^16 with compact checksums, and checked thousands of times in a large table) but holds an element that does
+ * not belong there is skipped, not trusted; if the table does not empty, such cells mark it "inconsistent"
+ * (corrupt or forged) rather than merely "stuck". More elements than the table could hold is inconsistent too.
+ * Never returns a wrong answer it could detect. Consumes `diff`.
  */
 export function peel(diff: Iblt): PeelResult {
   const onlyLocal: Digest[] = []
   const onlyRemote: Digest[] = []
   // A table of m cells cannot decode more than m elements (each needs a cell of its own to be pure once).
   const peeledMax = diff.cells
+  let misplaced = 0
   const queue: number[] = []
   for (let c = 0; c < diff.cells; c++) if (pureSign(diff, c) !== 0) queue.push(c)
   while (queue.length > 0) {
@@ -192,7 +196,11 @@ export function peel(diff: Iblt): PeelResult {
     const lo = diff.keyLo[c]
     const j = Math.floor(c / diff.subCells)
     const peeled = onlyLocal.length + onlyRemote.length
-    if (diff.cellOf(j, hi, lo) !== c || peeled >= peeledMax) return {ok: false, reason: 'inconsistent', peeled}
+    if (peeled >= peeledMax) return {ok: false, reason: 'inconsistent', peeled}
+    if (diff.cellOf(j, hi, lo) !== c) {
+      misplaced++
+      continue
+    }
     ;(sign === 1 ? onlyLocal : onlyRemote).push({hi, lo})
     diff.update(hi, lo, sign === 1 ? -1 : 1)
     for (let jj = 0; jj < diff.k; jj++) {
@@ -201,5 +209,6 @@ export function peel(diff: Iblt): PeelResult {
     }
   }
   const peeled = onlyLocal.length + onlyRemote.length
-  return diff.isEmpty() ? {ok: true, onlyLocal, onlyRemote} : {ok: false, reason: 'stuck', peeled}
+  if (diff.isEmpty()) return {ok: true, onlyLocal, onlyRemote}
+  return {ok: false, reason: misplaced > 0 ? 'inconsistent' : 'stuck', peeled}
 }
