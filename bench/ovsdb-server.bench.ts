@@ -3,12 +3,10 @@
  * db-serve): serial transaction latency, pipelined write throughput with 16 clients, initial monitor of 50k
  * rows by 50 clients, and server RSS holding 100k OVN_Southbound rows. Each round starts both servers fresh.
  */
-import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import {connect, type JsonRpcConnection} from '../src/core/jsonrpc/index.js'
 import {createDb, type Peer, rssBytes, startOvnctl, startReal} from './lib/peers.js'
-import {type Comparison, median, quantile, report} from './lib/stats.js'
+import {medianRows, quantile, report, runRounds} from './lib/stats.js'
 
 const nbSchema = process.env.OVN_NB_SCHEMA ?? '/usr/share/ovn/ovn-nb.ovsschema'
 const sbSchema = process.env.OVN_SB_SCHEMA ?? '/usr/share/ovn/ovn-sb.ovsschema'
@@ -140,29 +138,14 @@ async function round(dir: string): Promise<{ovnctl: Measure; real: Measure}> {
 }
 
 async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovnctl-bench-'))
-  const results: {ovnctl: Measure; real: Measure}[] = []
-  try {
-    for (let i = 0; i < rounds; i++) {
-      results.push(await round(dir))
-      console.error(`round ${i + 1}/${rounds} done`)
-    }
-  } finally {
-    fs.rmSync(dir, {recursive: true, force: true})
-  }
-  const med = (who: 'ovnctl' | 'real', key: string) => median(results.map((r) => r[who][key]))
-  const rows: Comparison[] = [
-    {metric: 'serial transaction latency p50', unit: 'µs', better: 'lower', target: '≤ 1.0'},
-    {metric: 'serial transaction latency p99', unit: 'µs', better: 'lower'},
-    {metric: 'pipelined write throughput, 16 clients', unit: 'txn/s', better: 'higher', target: '≥ 2.0'},
-    {metric: 'initial monitor of 50k rows by 50 clients', unit: 'ms', better: 'lower'},
-    {metric: 'RSS holding 100k OVN_Southbound rows', unit: 'MiB', better: 'lower', target: '≤ 1.0'},
-  ]
-    .map((r, i) => {
-      const key = ['p50', 'p99', 'tput', 'monitor', 'rss'][i]
-      return {...r, better: r.better as 'lower' | 'higher', ovnctl: med('ovnctl', key), real: med('real', key)}
-    })
-    .filter((r) => Number.isFinite(r.ovnctl))
+  const results = await runRounds(rounds, () => undefined, (dir) => round(dir))
+  const rows = medianRows(results, [
+    {metric: 'serial transaction latency p50', unit: 'µs', better: 'lower', target: '≤ 1.0', key: 'p50'},
+    {metric: 'serial transaction latency p99', unit: 'µs', better: 'lower', key: 'p99'},
+    {metric: 'pipelined write throughput, 16 clients', unit: 'txn/s', better: 'higher', target: '≥ 2.0', key: 'tput'},
+    {metric: 'initial monitor of 50k rows by 50 clients', unit: 'ms', better: 'lower', key: 'monitor'},
+    {metric: 'RSS holding 100k OVN_Southbound rows', unit: 'MiB', better: 'lower', target: '≤ 1.0', key: 'rss'},
+  ])
   report(`db-serve vs ovsdb-server (scale ${scale})`, rows, rounds)
 }
 

@@ -4,13 +4,11 @@
  * mutual authentication + one echo), serial transaction latency and pipelined throughput over ssl:, and the
  * latency of a chassis updating its own Chassis row through an RBAC-checked remote (role ovn-controller).
  */
-import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import {connect, type JsonRpcConnection, TlsContextSource} from '../src/core/jsonrpc/index.js'
 import {freePort, TestCa} from '../test/lib/pki.js'
 import {createDb, type Peer, startOvnctl, startReal} from './lib/peers.js'
-import {type Comparison, median, quantile, report} from './lib/stats.js'
+import {median, medianRows, quantile, report, runRounds} from './lib/stats.js'
 
 const sbSchema = process.env.OVN_SB_SCHEMA ?? '/usr/share/ovn/ovn-sb.ovsschema'
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -133,26 +131,18 @@ async function round(dir: string, pki: Pki): Promise<{ovnctl: Measure; real: Mea
 }
 
 async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovnctl-bench-'))
-  const results: {ovnctl: Measure; real: Measure}[] = []
-  try {
+  const setup = (dir: string): Pki => {
     const ca = new TestCa(path.join(dir, 'pki'))
     const files = ca.issue('chassis-a')
-    const pki: Pki = {server: ca.issue('sb-server'), ca: ca.cert, chassis: TlsContextSource.of({privateKey: files.key, certificate: files.cert, caCert: ca.cert})}
-    for (let i = 0; i < rounds; i++) {
-      results.push(await round(dir, pki))
-      console.error(`round ${i + 1}/${rounds} done`)
-    }
-  } finally {
-    fs.rmSync(dir, {recursive: true, force: true})
+    return {server: ca.issue('sb-server'), ca: ca.cert, chassis: TlsContextSource.of({privateKey: files.key, certificate: files.cert, caCert: ca.cert})}
   }
-  const med = (who: 'ovnctl' | 'real', key: string) => median(results.map((r) => r[who][key]))
-  const rows: Comparison[] = [
+  const results = await runRounds(rounds, setup, round)
+  const rows = medianRows(results, [
     {metric: 'ssl: connect + mutual TLS handshake + echo', unit: 'ms', better: 'lower', key: 'handshake'},
     {metric: 'serial transaction latency over ssl: p50', unit: 'µs', better: 'lower', key: 'latency'},
     {metric: 'pipelined write throughput over ssl:, 16 clients', unit: 'txn/s', better: 'higher', key: 'tput'},
     {metric: 'RBAC-checked update of own Chassis p50', unit: 'µs', better: 'lower', key: 'rbac'},
-  ].map(({key, ...r}) => ({...r, better: r.better as 'lower' | 'higher', ovnctl: med('ovnctl', key), real: med('real', key)}))
+  ])
   report(`TLS and RBAC: db-serve vs ovsdb-server (scale ${scale})`, rows, rounds)
 }
 

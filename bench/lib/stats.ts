@@ -1,4 +1,7 @@
 /** Small statistics and reporting helpers shared by the benchmarks. */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 
 /** The q-quantile (0..1) of a list of numbers. */
 export function quantile(values: number[], q: number): number {
@@ -39,4 +42,41 @@ export function report(title: string, rows: Comparison[], rounds: number, peer =
     lines.push(`| ${r.metric} (${r.unit}) | ${fmt(r.ovnctl)} | ${fmt(r.real)} | ${fmt(ratio)} | ${r.target ?? ''} |`)
   }
   console.log(lines.join('\n'))
+}
+
+/** What one round measured, for each peer: figures by key. */
+export interface RoundResult {
+  ovnctl: Record<string, number>
+  real: Record<string, number>
+}
+
+/**
+ * Runs `round` `rounds` times with a temporary directory that `setup` may fill first, and removes the directory
+ * afterwards whatever happens; progress goes to stderr.
+ */
+export async function runRounds<C>(
+  rounds: number,
+  setup: (dir: string) => C | Promise<C>,
+  round: (dir: string, context: C) => Promise<RoundResult>,
+): Promise<RoundResult[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovnctl-bench-'))
+  const results: RoundResult[] = []
+  try {
+    const context = await setup(dir)
+    for (let i = 0; i < rounds; i++) {
+      results.push(await round(dir, context))
+      console.error(`round ${i + 1}/${rounds} done`)
+    }
+  } finally {
+    fs.rmSync(dir, {recursive: true, force: true})
+  }
+  return results
+}
+
+/** The comparison rows of `rows` (each naming its figure by `key`), as medians over the rounds; rows not measured are left out. */
+export function medianRows(results: RoundResult[], rows: (Omit<Comparison, 'ovnctl' | 'real'> & {key: string})[]): Comparison[] {
+  const med = (who: 'ovnctl' | 'real', key: string) => median(results.map((r) => r[who][key]))
+  return rows
+    .map(({key, ...r}) => ({...r, ovnctl: med('ovnctl', key), real: med('real', key)}))
+    .filter((r) => Number.isFinite(r.ovnctl))
 }
