@@ -153,7 +153,16 @@ export class Cluster {
   /** Runs the Ready loop of `id` to completion, writes completing at once. */
   settle(id: string): void {
     while (this.takeReady(id)) this.sync(id)
+    // The driver announces a new commit index soon after; here, once the server is idle.
+    const node = this.servers.get(id)?.node
+    if (node && node.commitUnannounced && this.announceCommits) {
+      node.announceCommit()
+      while (this.takeReady(id)) this.sync(id)
+    }
   }
+
+  /** Whether settle() announces a leader's new commit index (the simulation turns it off at times). */
+  announceCommits = true
 
   /** Runs every running server's Ready loop to completion. */
   settleAll(): void {

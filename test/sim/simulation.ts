@@ -116,6 +116,9 @@ export class Simulation {
       }
       for (let n = this.ticksDue.get(s.id) ?? 0; n > 0; n--) s.node?.tick()
       this.ticksDue.set(s.id, 0)
+      // A leader's new commit index goes out with its next AppendEntries or heartbeat, or when its driver
+      // announces it: here in about half the rounds.
+      if (s.node?.commitUnannounced && p.chance(0.5)) s.node.announceCommit()
       for (const f of due) {
         if (f.msg.to !== s.id) continue
         if (faulty && p.chance(this.rates.loss)) continue

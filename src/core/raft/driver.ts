@@ -22,6 +22,13 @@ import type {Entry, EntryData, Message, PersistedState, RaftStatus, Ready, Serve
  */
 export const leaderLostSpreadMs = 150
 
+/**
+ * How long a leader waits before sending a new commit index on its own. The next AppendEntries carries it anyway;
+ * a client writing one transaction after another sends the next within this time, and an idle cluster's followers
+ * apply the last commit this much later (a write forwarded by a follower is announced at once).
+ */
+export const commitAnnounceDelayMs = 2
+
 /** The durable side the driver writes each Ready to. */
 export interface RaftStorage {
   persist(rd: Ready): Promise<void>
@@ -99,6 +106,7 @@ export class RaftDriver {
   private cachedStatus: RaftStatus
   private readonly election: ElectionInfo = {startedMs: null, reason: null, wonMs: null}
   private leaderLostTimer: NodeJS.Timeout | null = null
+  private announceTimer: NodeJS.Timeout | null = null
 
   constructor(private readonly o: RaftDriverOptions) {
     this.clusterId = o.clusterId
@@ -176,6 +184,11 @@ export class RaftDriver {
     return this.call((n) => n.propose(data))
   }
 
+  /** Leader: sends the new commit index to the followers now (a follower waits for it to answer a write). */
+  announceCommit(): void {
+    this.input((n) => n.announceCommit())
+  }
+
   /** Leader: changes the election timer (cluster/change-election-timer). */
   changeElectionTimer(ms: number): Promise<{index: number; term: number}> {
     return this.call((n) => n.changeElectionTimer(ms))
@@ -248,8 +261,14 @@ export class RaftDriver {
       for (const fn of this.inputs.splice(0)) fn()
       if (this.stopped) return
       if (!this.node.hasReady()) {
-        if (this.inputs.length === 0) return
-        continue
+        if (this.inputs.length > 0) continue
+        if (this.node.commitUnannounced && this.announceTimer === null) {
+          this.announceTimer = setTimeout(() => {
+            this.announceTimer = null
+            this.announceCommit()
+          }, commitAnnounceDelayMs)
+        }
+        return
       }
       const rd = this.node.ready()
       const late = this.sendEarly(rd)
@@ -344,6 +363,7 @@ export class RaftDriver {
     this.stopped = true
     if (this.timer) clearInterval(this.timer)
     if (this.leaderLostTimer) clearTimeout(this.leaderLostTimer)
+    if (this.announceTimer) clearTimeout(this.announceTimer)
     await this.transport.close()
   }
 }

@@ -320,6 +320,17 @@ export class RaftNode {
     log.compact(index, data)
   }
 
+  /** Leader: whether the commit index moved since the followers were last sent it (see announceCommit). */
+  get commitUnannounced(): boolean {
+    return this.s.role === 'leader' && this.s.commitUnannounced
+  }
+
+  /** Leader: sends the commit index to every follower now, with any entries they lack. */
+  announceCommit(): void {
+    this.checkIdle()
+    if (this.commitUnannounced) broadcastAppend(this.s)
+  }
+
   /** Whether ready() has anything to hand out. */
   hasReady(): boolean {
     const s = this.s

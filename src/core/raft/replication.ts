@@ -41,6 +41,7 @@ export function sendAppend(s: RaftState, to: string, sendIfEmpty = true): boolea
 
 /** Leader: sends every peer what it lacks (after new entries, or a commit index change), pipelined. */
 export function broadcastAppend(s: RaftState): void {
+  s.commitUnannounced = false
   for (const id of s.progress.keys()) {
     if (!sendAppend(s, id)) continue
     while (sendAppend(s, id, false)) {
@@ -106,7 +107,10 @@ export function handleAppendReply(s: RaftState, m: AppendReply): void {
   }
   if (maybeCommit(s)) {
     if (s.role !== 'leader') return
-    broadcastAppend(s)
+    // The followers learn the new index with the next AppendEntries, or when the driver announces it (soon, or at
+    // once when a forwarded write waits for it): announcing every commit at once cost four messages per commit.
+    s.commitUnannounced = true
+    if (wasPaused) sendAppend(s, m.from)
   } else if (wasPaused) {
     sendAppend(s, m.from)
   }

@@ -69,6 +69,8 @@ export class RaftState {
   transferElapsed = 0
   /** Set by leave (or a kick of this server): keep asking the leader to remove us. */
   leaving = false
+  /** Leader: the commit index moved since it was last sent to the followers (node.announceCommit). */
+  commitUnannounced = false
   /** A joining server's contacts, asked in turn to add it (ovsdb-tool join-cluster remote addresses). */
   joinTargets: ServerId[]
   requestElapsed = 0

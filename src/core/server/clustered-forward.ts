@@ -96,7 +96,10 @@ export class Forwarder {
     if (identity !== null && rbacApplies(hosted.db, identity)) env.authorize = rbacAuthorizer(hosted.db, identity)
     return new Promise((resolve) => {
       hosted.transact(ops, env, {}, (outcome) => {
-        if (outcome.kind !== 'blocked') resolve({results: outcome.results, index: this.c.appliedIndex} satisfies ForwardReply)
+        if (outcome.kind === 'blocked') return
+        // The follower answers its client once it has applied this index: tell it the commit now.
+        this.c.driver.announceCommit()
+        resolve({results: outcome.results, index: this.c.appliedIndex} satisfies ForwardReply)
       })
     })
   }
