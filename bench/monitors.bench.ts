@@ -109,7 +109,7 @@ interface Figures {
 async function measure(peer: Peer, mode: Mode, m: number, tag: string): Promise<Figures> {
   const clients: RawClient[] = []
   for (let i = 0; i < m; i += 50) {
-    const batch = await Promise.all(Array.from({length: Math.min(50, m - i)}, (_, j) => RawClient.open(peer.sock)))
+    const batch = await Promise.all(Array.from({length: Math.min(50, m - i)}, () => RawClient.open(peer.sock)))
     await Promise.all(batch.map((c, j) => c.monitor(mode, i + j)))
     for (const c of batch) c.bytes = 0
     clients.push(...batch)

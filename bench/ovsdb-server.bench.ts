@@ -3,7 +3,6 @@
  * db-serve): serial transaction latency, pipelined write throughput with 16 clients, initial monitor of 50k
  * rows by 50 clients, and server RSS holding 100k OVN_Southbound rows. Each round starts both servers fresh.
  */
-import path from 'node:path'
 import {connect, type JsonRpcConnection} from '../src/core/jsonrpc/index.js'
 import {createDb, type Peer, rssBytes, startOvnctl, startReal} from './lib/peers.js'
 import {medianRows, quantile, report, runRounds} from './lib/stats.js'

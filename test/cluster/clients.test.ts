@@ -8,7 +8,7 @@ import {type ChildProcess, spawn} from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import {binRun, childEnv} from '../cli/spawn.js'
-import {exec, type Member, sb, TestCluster, transact} from './harness.js'
+import {exec, type Member, TestCluster, transact} from './harness.js'
 import {PyIdl} from './py-idl.js'
 import {runWriter} from './writer.js'
 

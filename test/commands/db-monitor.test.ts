@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import {assertBuilt, show} from '../cli/spawn.js'
 import {ok, startDbServe} from '../interop/lib.js'
-import {insertSwitch, killIfRunning, parseNdjson, startOvnctl, switchNames, until, useSeededServer, type Running} from './helpers.js'
+import {insertSwitch, killIfRunning, parseNdjson, startOvnctl, until, useSeededServer, type Running} from './helpers.js'
 
 describe('db-monitor: streaming and ending', function () {
   this.timeout(60_000)

@@ -1,4 +1,3 @@
-import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {eventually, ok, requireBuild, run, tempDir} from '../interop/lib.js'
 import {addVif, canRunHypervisor, startHypervisor, type Hypervisor} from './hypervisor.js'

@@ -16,7 +16,7 @@ import type {Entry, PersistedState, Snapshot} from '../raft/index.js'
 import {type CompactionPolicy, defaultCompactionPolicy, shouldCompact} from '../storage/compaction-policy.js'
 import {RaftFile} from '../storage/raft-file.js'
 import {type ClusterData, decodeSnapshotData, encodeSnapshotData} from '../storage/raft-records.js'
-import {type ClusterInfo, clusterInfoMethod} from './cluster-join-fetch.js'
+import {type ClusterInfo, clusterInfoMethod} from './cluster-join-probe.js'
 import {applyEntry, diffDatabases, hasLeft, replayCommitted} from './clustered-entries.js'
 import {Forwarder} from './clustered-forward.js'
 import {type CommitLog, CommitLostError, HostedDb} from './hosted-db.js'
@@ -368,7 +368,7 @@ export class ClusteredDb implements CommitLog, RaftApplication {
     void this.snapshotNow().catch((err: Error) => this.o.log('WARN', `${this.name}: compaction failed: ${err.message}`))
   }
 
-  /** Answers cluster-join (cluster-join-fetch.ts): what this server's cluster serves. */
+  /** Answers cluster-join (cluster-join-probe.ts): what this server's cluster serves. */
   private async clusterInfo(): Promise<ClusterInfo> {
     if (this.left || this.hosted === null) throw new Error('this server has no database: it left the cluster or has not joined it yet')
     const st = this.driver.status()

@@ -25,8 +25,6 @@ export class ReplicaMismatchError extends Error {
   }
 }
 
-type RowUpdates = Record<string, Record<string, unknown>>
-
 function tableOf(db: Database, name: string): TableSchema {
   const ts = db.schema.tables.get(name)
   if (ts === undefined) throw new ReplicaMismatchError(`the source sent rows of table "${name}", which the replica's schema does not have`)
