@@ -203,6 +203,11 @@ export class JsonRpcConnection {
     setTimeout(() => this.socket.destroy(), 2000).unref()
   }
 
+  /** Writes what is queued now instead of at the end of this turn of the event loop. */
+  flushNow(): void {
+    if (this.flushScheduled) this.flush()
+  }
+
   private flush(): void {
     this.flushScheduled = false
     if (this.closedReason !== null || this.outQueue.length === 0) return

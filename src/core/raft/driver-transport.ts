@@ -184,6 +184,12 @@ export class RaftTransport {
     return msg.from
   }
 
+  /** Writes every queued message now, not at the end of this turn of the event loop (a commit waits for them). */
+  flushNow(): void {
+    for (const out of this.outgoing.values()) out.conn?.flushNow()
+    for (const conn of this.incoming.values()) conn.flushNow()
+  }
+
   /** Sends `msg` to its receiver at `address` (if known), else on a connection the receiver opened. */
   send(msg: Message, address: string | undefined, extra: {leaderAddress?: string} = {}): void {
     if (this.closed) return

@@ -159,6 +159,11 @@ export class RaftDriver {
     return this.soft.role === 'leader'
   }
 
+  /** The cluster id, once known (a joining server learns it from the first message of the cluster). */
+  get knownClusterId(): string | null {
+    return this.clusterId
+  }
+
   /** Core status as of the last Ready. */
   get raftStatus(): RaftStatus {
     return this.cachedStatus
@@ -272,6 +277,7 @@ export class RaftDriver {
       }
       const rd = this.node.ready()
       const late = this.sendEarly(rd)
+      this.transport.flushNow()
       await this.o.storage.persist(rd)
       this.afterPersist(rd, late)
       this.node.advance(rd)
@@ -294,6 +300,8 @@ export class RaftDriver {
   private afterPersist(rd: Ready, late: readonly Message[]): void {
     if (rd.softState) this.roleChanged(rd.softState)
     for (const msg of late) this.deliver(msg)
+    // A follower's acknowledgement is on the path of every commit: send it now, not after the rest of this turn.
+    if (late.length > 0) this.transport.flushNow()
     if (rd.snapshot && rd.snapshot.index > this.cachedStatus.appliedIndex) this.o.app.loadSnapshot(rd.snapshot)
     if (rd.committedEntries.length > 0) this.o.app.apply(rd.committedEntries)
   }
