@@ -20,10 +20,10 @@ import {type ClusterInfo, clusterInfoMethod} from './cluster-join-probe.js'
 import {applyEntry, diffDatabases, hasLeft, replayCommitted} from './clustered-entries.js'
 import {Forwarder} from './clustered-forward.js'
 import {type CommitLog, CommitLostError, HostedDb} from './hosted-db.js'
+import {ServerRowPublisher} from './server-row.js'
 import {TxnHistory} from './txn-history.js'
 import type {DbStatus, OvsdbServer} from './server.js'
 import {newUuid} from './uuid.js'
-
 
 /** An own proposal waiting for its entry to be committed and applied. */
 interface Waiter {
@@ -68,9 +68,12 @@ export class ClusteredDb implements CommitLog, RaftApplication {
   private orphansProposing = 0
   private orphanIndex = 0
   private compacting = false
-  private described = ''
-  private describeTimer: NodeJS.Timeout | null = null
-  private closed = false
+  private readonly serverRow = new ServerRowPublisher(
+    () => this.dbStatus(),
+    (status) => {
+      if (this.hosted !== null) this.server.describe(this.name, status, this.hosted)
+    },
+  )
   /** Set once a committed configuration no longer holds this server: it stops serving the database. */
   left = false
   readonly forwarder: Forwarder
@@ -220,9 +223,7 @@ export class ClusteredDb implements CommitLog, RaftApplication {
   }
 
   async close(): Promise<void> {
-    this.closed = true
-    if (this.describeTimer !== null) clearTimeout(this.describeTimer)
-    this.describeTimer = null
+    this.serverRow.close()
     await this.driver.close()
     await this.file.close()
   }
@@ -285,22 +286,8 @@ export class ClusteredDb implements CommitLog, RaftApplication {
     }
     if (st.membership === 'cluster member') this.file.joined()
     if (st.membership === 'left cluster' && !this.left) this.leftCluster()
-    if (this.hosted !== null && this.describeTimer === null) {
-      // _Server's row changes with every commit (its index): update it once the replies of this turn have left
-      // (a transaction on _Server took a sixth of a commit's path), and once per turn however many commits.
-      this.describeTimer = setTimeout(() => this.describe(), 0)
-    }
+    if (this.hosted !== null) this.serverRow.changed()
     this.forwarder.retry()
-  }
-
-  private describe(): void {
-    this.describeTimer = null
-    if (this.hosted === null || this.closed) return
-    const status = this.dbStatus()
-    const key = JSON.stringify(status)
-    if (key === this.described) return
-    this.described = key
-    this.server.describe(this.name, status, this.hosted)
   }
 
   /**
