@@ -12,7 +12,7 @@ import {type ConfChange, RaftNode, tickMsDefault} from './node.js'
 import {sendableBeforePersist} from './replication.js'
 import {abbreviateId} from './status.js'
 import {type Envelope, RaftTransport} from './driver-transport.js'
-import type {Entry, EntryData, Message, PersistedState, RaftStatus, Ready, ServerId, Snapshot, SoftState} from './types.js'
+import type {Entry, EntryData, Membership, Message, PersistedState, RaftStatus, Ready, ServerId, Servers, Snapshot, SoftState} from './types.js'
 
 /**
  * Longest random wait between losing the connection to the leader and campaigning. Every follower sees a
@@ -103,7 +103,11 @@ export class RaftDriver {
   /** Addresses of servers by id: configuration, catching-up servers, and what envelopes told us. */
   private readonly addresses = new Map<string, string>()
   private soft: SoftState = {role: 'follower', leader: null}
-  private cachedStatus: RaftStatus
+  /** The core's status, built when asked for after the last Ready (cluster/status), not at every Ready. */
+  private cachedStatus: RaftStatus | null = null
+  private learnedServers: Servers | null = null
+  /** The applied index as of the last Ready: a snapshot beyond it is the application's to load. */
+  private appliedAtLastReady: number
   private readonly election: ElectionInfo = {startedMs: null, reason: null, wonMs: null}
   private leaderLostTimer: NodeJS.Timeout | null = null
   private announceTimer: NodeJS.Timeout | null = null
@@ -122,8 +126,8 @@ export class RaftDriver {
       join: o.join,
     })
     for (const a of o.join ?? []) this.addresses.set(a, a)
-    this.cachedStatus = this.node.status()
     this.learnAddresses()
+    this.appliedAtLastReady = this.node.appliedIndex
     this.transport = new RaftTransport({
       localId: o.id,
       localAddress: o.address,
@@ -166,7 +170,17 @@ export class RaftDriver {
 
   /** Core status as of the last Ready. */
   get raftStatus(): RaftStatus {
-    return this.cachedStatus
+    return (this.cachedStatus ??= this.node.status())
+  }
+
+  /** The membership part of raftStatus, cheaply (asked after every Ready). */
+  get membership(): Membership {
+    return this.node.membership()
+  }
+
+  /** The logEnd part of raftStatus, cheaply. */
+  get logEnd(): number {
+    return this.node.logEnd
   }
 
   /** The leader's cluster address, if a leader is known. */
@@ -217,7 +231,7 @@ export class RaftDriver {
   /** Everything cluster/status shows. */
   status(): DriverStatus {
     return {
-      ...this.cachedStatus,
+      ...this.raftStatus,
       clusterId: this.clusterId,
       name: this.o.name,
       address: this.o.address,
@@ -264,6 +278,7 @@ export class RaftDriver {
   private async loop(): Promise<void> {
     for (;;) {
       for (const fn of this.inputs.splice(0)) fn()
+      this.cachedStatus = null
       if (this.stopped) return
       if (!this.node.hasReady()) {
         if (this.inputs.length > 0) continue
@@ -281,8 +296,9 @@ export class RaftDriver {
       await this.o.storage.persist(rd)
       this.afterPersist(rd, late)
       this.node.advance(rd)
-      this.cachedStatus = this.node.status()
-      this.learnAddresses()
+      this.appliedAtLastReady = this.node.appliedIndex
+      this.cachedStatus = null
+      if (this.node.servers() !== this.learnedServers || rd.snapshot) this.learnAddresses()
       if (rd.softState || rd.hardState || rd.committedEntries.length > 0) this.o.app.changed()
     }
   }
@@ -302,7 +318,7 @@ export class RaftDriver {
     for (const msg of late) this.deliver(msg)
     // A follower's acknowledgement is on the path of every commit: send it now, not after the rest of this turn.
     if (late.length > 0) this.transport.flushNow()
-    if (rd.snapshot && rd.snapshot.index > this.cachedStatus.appliedIndex) this.o.app.loadSnapshot(rd.snapshot)
+    if (rd.snapshot && rd.snapshot.index > this.appliedAtLastReady) this.o.app.loadSnapshot(rd.snapshot)
     if (rd.committedEntries.length > 0) this.o.app.apply(rd.committedEntries)
   }
 
@@ -316,7 +332,7 @@ export class RaftDriver {
     }
     if (next.role === 'leader' && prev.role !== 'leader') {
       this.election.wonMs = now
-      this.o.log('INFO', `term ${this.cachedStatus.term}: elected leader`)
+      this.o.log('INFO', `term ${this.raftStatus.term}: elected leader`)
     }
     if (next.leader !== prev.leader && next.leader !== null && next.leader !== this.o.id) {
       this.o.log('INFO', `leader is ${abbreviateId(next.leader)}`)
@@ -324,6 +340,8 @@ export class RaftDriver {
   }
 
   private deliver(msg: Message): void {
+    // A server catching up (joining) is not in the configuration yet: learn its address when it is first sent to.
+    if (!this.addresses.has(msg.to)) this.learnAddresses()
     const extra = msg.type === 'membershipReply' && msg.leaderHint !== null ? {leaderAddress: this.addresses.get(msg.leaderHint)} : {}
     this.transport.send(msg, this.addresses.get(msg.to), extra)
   }
@@ -360,7 +378,8 @@ export class RaftDriver {
   }
 
   private learnAddresses(): void {
-    const st = this.cachedStatus
+    const st = (this.cachedStatus = this.node.status())
+    this.learnedServers = this.node.servers()
     for (const [id, address] of Object.entries(st.servers)) this.addresses.set(id, address)
     for (const p of st.peers) if (p.address !== '') this.addresses.set(p.id, p.address)
   }

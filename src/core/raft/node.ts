@@ -37,8 +37,8 @@ import {
 } from './replication.js'
 import {handleSnapshotReply, handleSnapshotRequest} from './snapshot-transfer.js'
 import {RaftState} from './state.js'
-import {statusOf} from './status.js'
-import type {EntryData, HardState, Message, PersistedState, RaftStatus, Ready, ServerId, SoftState} from './types.js'
+import {membershipOf, statusOf} from './status.js'
+import type {EntryData, HardState, Membership, Message, PersistedState, RaftStatus, Ready, ServerId, Servers, SoftState} from './types.js'
 
 /** How to build a RaftNode. */
 export interface RaftNodeOptions {
@@ -379,6 +379,26 @@ export class RaftNode {
   /** What cluster/status shows. */
   status(): RaftStatus {
     return statusOf(this.s)
+  }
+
+  /** status().membership, without building the rest. */
+  membership(): Membership {
+    return membershipOf(this.s)
+  }
+
+  /** status().appliedIndex: the last entry handed to the application (or the snapshot's index). */
+  get appliedIndex(): number {
+    return this.s.log.applied
+  }
+
+  /** status().logEnd: the index the next entry will take. */
+  get logEnd(): number {
+    return this.s.log.lastIndex + 1
+  }
+
+  /** The configuration in effect; the same object until it changes. */
+  servers(): Servers {
+    return this.s.servers()
   }
 
   private hardState(): HardState {

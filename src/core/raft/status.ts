@@ -10,7 +10,8 @@ export function abbreviateId(id: string): string {
   return id.slice(0, 4)
 }
 
-function membershipOf(s: RaftState): Membership {
+/** Whether the server is joining, a member, leaving or gone, as cluster/status says. */
+export function membershipOf(s: RaftState): Membership {
   if (s.joinTargets.length > 0 && !s.isVoter(s.id)) return 'joining cluster'
   const committed = s.log.serversAt(s.log.committed)
   if (!Object.hasOwn(committed, s.id) && !s.isVoter(s.id)) return 'left cluster'

@@ -278,14 +278,14 @@ export class ClusteredDb implements CommitLog, RaftApplication {
   }
 
   changed(): void {
-    const st = this.driver.raftStatus
     if (this.driver.isLeader) {
-      if (this.leaderStartIndex === Infinity) this.leaderStartIndex = st.logEnd - 1
+      if (this.leaderStartIndex === Infinity) this.leaderStartIndex = this.driver.logEnd - 1
     } else {
       this.leaderStartIndex = Infinity
     }
-    if (st.membership === 'cluster member') this.file.joined()
-    if (st.membership === 'left cluster' && !this.left) this.leftCluster()
+    const membership = this.driver.membership
+    if (membership === 'cluster member') this.file.joined()
+    if (membership === 'left cluster' && !this.left) this.leftCluster()
     if (this.hosted !== null) this.serverRow.changed()
     this.forwarder.retry()
   }
@@ -310,12 +310,11 @@ export class ClusteredDb implements CommitLog, RaftApplication {
   /** The _Server row of this database (ovsdb-server(5) Database: connected, leader, index, sid, cid). */
   dbStatus(): DbStatus {
     // The core status only: driver.status() also lists connections, which _Server does not show.
-    const st = this.driver.raftStatus
     const cid = this.driver.knownClusterId
     return {
-      connected: !this.left && st.membership === 'cluster member' && st.leader !== null,
+      connected: !this.left && this.driver.membership === 'cluster member' && this.driver.softState.leader !== null,
       leader: this.driver.isLeader,
-      sid: st.id,
+      sid: this.driver.id,
       ...(cid === null ? {} : {cid}),
       index: this.appliedIndex,
     }
