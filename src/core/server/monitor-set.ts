@@ -18,7 +18,7 @@ import type {FragmentCache, Monitor} from './monitor.js'
  * rows itself, which costs less than building the subset of rows that concerns each of them (two maps per
  * monitor per commit, garbage for the young generation at hundreds of clients). Beyond, each gets its subset.
  */
-const wholeCommitRowsMax = 16
+export const defaultWholeCommitRowsMax = 16
 
 /** Rows a commit changes, over all tables. */
 function rowsIn(changes: Changes): number {
@@ -127,6 +127,8 @@ export class MonitorSet implements Iterable<Monitor> {
   private readonly tables = new Map<string, TableIndex>()
   /** Published rows by column value (table → column → index), built by the first condition change that needs one. */
   private readonly rowIndexes = new Map<string, Map<string, PublishedRowIndex>>()
+  /** Rows up to which a commit is handed whole to each conditional monitor it concerns (see the default). */
+  wholeCommitRowsMax = defaultWholeCommitRowsMax
   /** Distinct serializations made by the last commit, for memory/show. */
   lastCompositions = 0
 
@@ -208,7 +210,7 @@ export class MonitorSet implements Iterable<Monitor> {
     for (const monitor of this.plain) monitor.notifyCommit(changes, txnId, shared)
     const fragments: FragmentCache = new Map()
     if (this.conditional.size > 0) {
-      if (rowsIn(changes) <= wholeCommitRowsMax) for (const monitor of this.interestedMonitors(changes)) monitor.notifyRows(changes, txnId, fragments)
+      if (rowsIn(changes) <= this.wholeCommitRowsMax) for (const monitor of this.interestedMonitors(changes)) monitor.notifyRows(changes, txnId, fragments)
       else for (const [monitor, rows] of this.interested(changes)) monitor.notifyRows(rows, txnId, fragments)
     }
     let composed = shared.size
