@@ -83,6 +83,8 @@ export class Monitor {
   }
 
   private shapeKey: string | null = null
+  /** The shape and the monitor id: monitors that share it receive the same bytes for a commit. */
+  private sharedKey: string | null = null
 
   /** Monitors of equal shape (version, tables, columns, select, where) see equal updates of every commit. */
   get shape(): string {
@@ -103,7 +105,9 @@ export class Monitor {
       if (updates !== null) this.sink.send(this.notification(updates, txnId))
       return
     }
-    const key = `${this.shape}\n${JSON.stringify(this.id)}`
+    // Built once: a key of the shape's length concatenated and hashed per monitor and commit was garbage per client.
+    this.sharedKey ??= `${this.shape}\n${JSON.stringify(this.id)}`
+    const key = this.sharedKey
     let message = shared.get(key)
     if (message === undefined) {
       let body = shared.get(this.shape) as string | null | undefined
