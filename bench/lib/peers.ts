@@ -69,9 +69,10 @@ export async function startOvnctl(dir: string, dbFiles: string[], extraArgs: str
   const sock = path.join(dir, 'ovnctl.sock')
   const child = spawn(
     process.execPath,
-    // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=DIR") profiles the server under test.
+    // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=DIR") profiles the server under test; BENCH_SERVER_OUT names
+    // a file its stdout is appended to (e.g. with BENCH_NODE_ARGS=--trace-gc).
     [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(root, 'bin', 'run.js'), 'db-serve', `--remote=punix:${sock}`, `--unixctl=${path.join(dir, 'ovnctl.ctl')}`, ...extraArgs, ...dbFiles],
-    {stdio: 'ignore'},
+    {stdio: ['ignore', process.env.BENCH_SERVER_OUT ? fs.openSync(process.env.BENCH_SERVER_OUT, 'a') : 'ignore', 'ignore']},
   )
   await waitForSocket(sock, child, 20000)
   return {name: 'ovnctl', sock, pid: child.pid!, stop: stopper(child)}

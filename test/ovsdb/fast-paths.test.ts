@@ -22,6 +22,9 @@ const preludeArb = fc.constantFrom(
   [{ op: 'insert', table: 'A', row: { e: 'x', name: 'new', n2: 51, i: 0 } }],
   [{ op: 'update', table: 'A', where: [['name', '==', 'r0']], row: { name: 'r1' } }],
   [{ op: 'update', table: 'A', where: [['i', '==', 1]], row: { n2: 7 } }],
+  [{ op: 'update', table: 'A', where: [['name', '==', 'r1']], row: { name: 'gone' } }],
+  [{ op: 'update', table: 'A', where: [['name', '==', 'r1']], row: { i: 2 } },
+    { op: 'update', table: 'A', where: [['name', '==', 'r3']], row: { name: 'r4' } }],
   [{ op: 'delete', table: 'A', where: [['name', '==', 'r2']] }],
   [{ op: 'delete', table: 'A', where: [['s', '==', 'a']] },
     { op: 'insert', table: 'A', row: { e: 'x', name: 'r3', n2: 3, i: 1 } }],
@@ -55,7 +58,7 @@ describe('engine fast paths', () => {
           const [got, want] = o.results.slice(prelude.length);
           assert.deepEqual(got, want, `rows ${JSON.stringify(rows)} prelude ${JSON.stringify(prelude)} where ${JSON.stringify(fast)}`);
         }
-      }));
+      }), { numRuns: 1000 });
   });
 
   it('gives rows equal index keys exactly when their indexed columns are equal', () => {

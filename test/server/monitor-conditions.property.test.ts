@@ -108,9 +108,10 @@ function checkReplica(client: Client, db: Database, where: string): void {
   assert.deepEqual(actual, expected, `${where}: condition ${JSON.stringify(spec.where)}`)
 }
 
-function runSeed(seed: number): void {
+function runSeed(seed: number, opts: {wholeCommitRowsMax?: number} = {}): void {
   const r = prng(seed)
   const hosted = new HostedDb('Test', new Database(DatabaseSchema.fromJSON(testSchemaJSON)), null, {historyTxnsMax: 10, historyBytesMax: 1 << 20})
+  if (opts.wholeCommitRowsMax !== undefined) hosted.monitors.wholeCommitRowsMax = opts.wholeCommitRowsMax
   const clients: Client[] = []
   for (let i = 0; i < 10; i++) {
     const client = new Client()
@@ -151,6 +152,10 @@ function runSeed(seed: number): void {
 describe('conditional monitors (property)', () => {
   it('keep every client replica equal to a fresh select of its condition, through condition changes and congestion', () => {
     for (let seed = 1; seed <= 40; seed++) runSeed(seed)
+  })
+
+  it('keep every replica equal to a fresh select also when each monitor is handed only the rows the index finds for it', () => {
+    for (let seed = 1; seed <= 40; seed++) runSeed(seed, {wholeCommitRowsMax: 0})
   })
 
   it('find the monitors of == and includes conditions through the index', () => {

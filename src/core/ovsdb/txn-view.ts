@@ -117,24 +117,31 @@ export class TxnView {
 
   /**
    * The index lookup of query(), or undefined when it does not apply. Committed rows are unique
-   * per index key, so at most one committed row matches; rows inserted here follow it, as in
-   * rows(). While committed rows of the table are modified or deleted by this transaction, their
-   * order among committed rows matters and only a scan gives it.
+   * per index key, so at most one untouched committed row matches (the index hit); a committed row
+   * this transaction modified matches by its new version; rows inserted here follow, as in rows().
+   * Uniqueness is checked only at commit (RFC 7047 §3.1 "indexes"), so two committed rows may match
+   * in the view: their order among committed rows matters and only a scan gives it.
    */
   private indexedQuery(table: string, cond: Condition): Row[] | undefined {
     const base = this.db.table(table);
     const i = findPinnedIndex(base.schema.indexes, cond);
     if (i < 0) return undefined;
     const m = this.touched.get(table);
-    if (m) for (const e of m.values()) if (e.old) return undefined;
     const probe: Record<string, Datum> = {};
     for (const c of cond.clauses) if ('column' in c && c.fn === '==') probe[c.column.name] = c.arg;
     const uuid = base.indexes[i]!.get(base.plan.indexKeys[i]!({ uuid: '', version: '', columns: probe }));
-    const out: Row[] = [];
+    const committed: Row[] = [];
     const hit = uuid === undefined ? undefined : base.rows.get(uuid);
-    if (hit && cond.matches(hit)) out.push(hit);
-    if (m) for (const e of m.values()) if (e.new && cond.matches(e.new)) out.push(e.new);
-    return out;
+    if (hit && !m?.has(hit.uuid) && cond.matches(hit)) committed.push(hit);
+    const inserted: Row[] = [];
+    if (m) {
+      for (const e of m.values()) {
+        if (!e.new || !cond.matches(e.new)) continue;
+        (e.old ? committed : inserted).push(e.new);
+      }
+    }
+    if (committed.length > 1) return undefined;
+    return committed.length === 0 ? inserted : [...committed, ...inserted];
   }
 }
 

@@ -13,6 +13,20 @@
 import {type Atom, type Changes, compileClause, type Database, type Row, type RowChange, rowDatum, type TableSchema} from '../ovsdb/index.js'
 import type {FragmentCache, Monitor} from './monitor.js'
 
+/**
+ * Rows a commit may change for its conditional monitors to be handed the whole commit: each then tests these few
+ * rows itself, which costs less than building the subset of rows that concerns each of them (two maps per
+ * monitor per commit, garbage for the young generation at hundreds of clients). Beyond, each gets its subset.
+ */
+export const defaultWholeCommitRowsMax = 16
+
+/** Rows a commit changes, over all tables. */
+function rowsIn(changes: Changes): number {
+  let n = 0
+  for (const rows of changes.values()) n += rows.size
+  return n
+}
+
 /** Index key of a column whose value is the empty set or map. */
 const emptyKey = '\u0000empty'
 
@@ -113,6 +127,8 @@ export class MonitorSet implements Iterable<Monitor> {
   private readonly tables = new Map<string, TableIndex>()
   /** Published rows by column value (table → column → index), built by the first condition change that needs one. */
   private readonly rowIndexes = new Map<string, Map<string, PublishedRowIndex>>()
+  /** Rows up to which a commit is handed whole to each conditional monitor it concerns (see the default). */
+  wholeCommitRowsMax = defaultWholeCommitRowsMax
   /** Distinct serializations made by the last commit, for memory/show. */
   lastCompositions = 0
 
@@ -194,9 +210,12 @@ export class MonitorSet implements Iterable<Monitor> {
     for (const monitor of this.plain) monitor.notifyCommit(changes, txnId, shared)
     const fragments: FragmentCache = new Map()
     if (this.conditional.size > 0) {
-      for (const [monitor, rows] of this.interested(changes)) monitor.notifyRows(rows, txnId, fragments)
+      if (rowsIn(changes) <= this.wholeCommitRowsMax) for (const monitor of this.interestedMonitors(changes)) monitor.notifyRows(changes, txnId, fragments)
+      else for (const [monitor, rows] of this.interested(changes)) monitor.notifyRows(rows, txnId, fragments)
     }
-    this.lastCompositions = shared.size + fragments.size
+    let composed = shared.size
+    for (const byRow of fragments.values()) for (const slots of byRow.values()) for (const f of slots) if (f !== undefined) composed++
+    this.lastCompositions = composed
   }
 
   /**
@@ -235,24 +254,39 @@ export class MonitorSet implements Iterable<Monitor> {
       if (rows === undefined) sub.set(table, (rows = new Map()))
       return rows
     }
-    for (const [table, rows] of changes) {
-      const index = this.tables.get(table)
-      if (index === undefined) continue
-      for (const monitor of index.full) {
+    this.visitInterested(changes, (monitor, table, rows, uuid, change) => {
+      if (uuid === undefined) {
         let sub = out.get(monitor)
         if (sub === undefined) out.set(monitor, (sub = new Map()))
         sub.set(table, rows)
-      }
+      } else rowsOf(monitor, table).set(uuid, change!)
+    })
+    return out
+  }
+
+  /** The conditional monitors a commit may concern (each then tests every row of the commit itself). */
+  private interestedMonitors(changes: Changes): Set<Monitor> {
+    const out = new Set<Monitor>()
+    this.visitInterested(changes, (monitor) => out.add(monitor))
+    return out
+  }
+
+  /**
+   * Calls `visit` for each conditional monitor the index finds for a commit: once per table it watches whole
+   * (without `uuid`), and once per changed row whose old or new elements one of its clauses names.
+   */
+  private visitInterested(changes: Changes, visit: (monitor: Monitor, table: string, rows: Map<string, RowChange>, uuid?: string, change?: RowChange) => void): void {
+    for (const [table, rows] of changes) {
+      const index = this.tables.get(table)
+      if (index === undefined) continue
+      for (const monitor of index.full) visit(monitor, table, rows)
       if (index.columns.size === 0) continue
       for (const [uuid, change] of rows) {
         for (const [column, byKey] of index.columns) {
-          for (const row of [change.old, change.new]) {
-            if (row === null) continue
-            for (const key of keysOf(row, column)) for (const monitor of byKey.get(key) ?? []) rowsOf(monitor, table).set(uuid, change)
-          }
+          if (change.old !== null) for (const key of keysOf(change.old, column)) byKey.get(key)?.forEach((monitor) => visit(monitor, table, rows, uuid, change))
+          if (change.new !== null) for (const key of keysOf(change.new, column)) byKey.get(key)?.forEach((monitor) => visit(monitor, table, rows, uuid, change))
         }
       }
     }
-    return out
   }
 }

@@ -21,8 +21,13 @@ export interface MonitorSink {
   held?(commits: number): void
 }
 
-/** Row-update JSON per (monitored columns, version, change, condition result), shared by the monitors of one commit. */
-export type FragmentCache = Map<string, string | null>
+/**
+ * Row-update JSON per (monitored columns, version, table) → row uuid → condition result (was in, is in), shared by
+ * the monitors of one commit. Keyed by values computed once per table specification, so that looking up a
+ * fragment allocates nothing per monitor: at 500 conditional clients, building a key string per monitor and row
+ * was most of what a commit allocated, and young-generation collections set the latency tail.
+ */
+export type FragmentCache = Map<string, Map<string, (string | null | undefined)[]>>
 
 /** The rows a condition change of a table may move in or out (MonitorSet.changeCandidates), or null for all. */
 export type ChangeCandidates = (table: TableSchema, before: readonly unknown[] | null, after: readonly unknown[] | null) => Iterable<Row> | null
@@ -78,6 +83,8 @@ export class Monitor {
   }
 
   private shapeKey: string | null = null
+  /** The shape and the monitor id: monitors that share it receive the same bytes for a commit. */
+  private sharedKey: string | null = null
 
   /** Monitors of equal shape (version, tables, columns, select, where) see equal updates of every commit. */
   get shape(): string {
@@ -98,7 +105,9 @@ export class Monitor {
       if (updates !== null) this.sink.send(this.notification(updates, txnId))
       return
     }
-    const key = `${this.shape}\n${JSON.stringify(this.id)}`
+    // Built once: a key of the shape's length concatenated and hashed per monitor and commit was garbage per client.
+    this.sharedKey ??= `${this.shape}\n${JSON.stringify(this.id)}`
+    const key = this.sharedKey
     let message = shared.get(key)
     if (message === undefined) {
       let body = shared.get(this.shape) as string | null | undefined
@@ -120,28 +129,31 @@ export class Monitor {
    */
   notifyRows(changes: Changes, txnId: string, fragments: FragmentCache): void {
     if (this.hold(changes, txnId)) return
-    const parts: string[] = []
-    for (const [name, rows] of changes) {
+    let body = ''
+    changes.forEach((rows, name) => {
       const spec = this.tables.get(name)
-      if (spec === undefined) continue
-      const key = `${this.version}\0${specKey(spec)}\0${name}\0`
-      const rowParts: string[] = []
-      for (const [uuid, change] of rows) {
+      if (spec === undefined) return
+      const tableKey = fragmentTableKey(spec, this.version)
+      let byRow = fragments.get(tableKey)
+      if (byRow === undefined) fragments.set(tableKey, (byRow = new Map()))
+      let tableBody = ''
+      rows.forEach((change, uuid) => {
         const wasIn = change.old !== null && (spec.filter === null || spec.filter(change.old))
         const isIn = change.new !== null && (spec.filter === null || spec.filter(change.new))
-        if (!wasIn && !isIn) continue
-        const fragmentKey = key + uuid + (wasIn ? '1' : '0') + (isIn ? '1' : '0')
-        let fragment = fragments.get(fragmentKey)
+        if (!wasIn && !isIn) return
+        let slots = byRow.get(uuid)
+        if (slots === undefined) byRow.set(uuid, (slots = [undefined, undefined, undefined]))
+        const slot = (wasIn ? 1 : 0) + (isIn ? 2 : 0) - 1
+        let fragment = slots[slot]
         if (fragment === undefined) {
           const update = rowUpdateBetween(spec, change, {wasIn, isIn}, this.version)
-          fragment = update === null ? null : `"${uuid}":${JSON.stringify(update)}`
-          fragments.set(fragmentKey, fragment)
+          fragment = slots[slot] = update === null ? null : `"${uuid}":${JSON.stringify(update)}`
         }
-        if (fragment !== null) rowParts.push(fragment)
-      }
-      if (rowParts.length > 0) parts.push(`${JSON.stringify(name)}:{${rowParts.join(',')}}`)
-    }
-    if (parts.length > 0) this.sink.send(this.wrap(`{${parts.join(',')}}`, txnId))
+        if (fragment !== null) tableBody = tableBody === '' ? fragment : `${tableBody},${fragment}`
+      })
+      if (tableBody !== '') body = `${body === '' ? '' : `${body},`}${JSON.stringify(name)}:{${tableBody}}`
+    })
+    if (body !== '') this.sink.send(this.wrap(`{${body}}`, txnId))
   }
 
   /** Commits merged while the client was congested, newest state per row, and the id of the last one. */
@@ -237,14 +249,17 @@ export class Monitor {
   }
 }
 
-const specKeys = new WeakMap<TableMonitorSpec, string>()
+const fragmentTableKeys = new WeakMap<TableMonitorSpec, string>()
 
-/** What makes two table specifications compose a row alike: their columns and selection, not their condition. */
-function specKey(spec: TableMonitorSpec): string {
-  let key = specKeys.get(spec)
+/**
+ * What makes two table specifications compose a row alike: the monitor version, the table, its columns and
+ * selection, not its condition. Computed once per specification.
+ */
+function fragmentTableKey(spec: TableMonitorSpec, version: MonitorVersion): string {
+  let key = fragmentTableKeys.get(spec)
   if (key === undefined) {
-    key = JSON.stringify([spec.columns.map((c) => c.name), spec.select])
-    specKeys.set(spec, key)
+    key = JSON.stringify([version, spec.table.name, spec.columns.map((c) => c.name), spec.select])
+    fragmentTableKeys.set(spec, key)
   }
   return key
 }
