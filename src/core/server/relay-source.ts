@@ -75,6 +75,10 @@ export interface LinkCounters {
   fullSyncs: number
   resumes: number
   updates: number
+  /** Bytes the source sent for the last (re)start of the monitor: its whole reply, a snapshot or the commits missed. */
+  syncBytes: number
+  /** Rows in that reply. */
+  syncRows: number
 }
 
 /** The _Server.Database row of the followed database, as far as the link needs it. */
@@ -94,7 +98,7 @@ export class SourceLink {
   lastTxnId = zeroUuid
   /** Round trip of the last echo through the stream, in ms (null before the first). */
   lagMs: number | null = null
-  readonly counters: LinkCounters = {connects: 0, fullSyncs: 0, resumes: 0, updates: 0}
+  readonly counters: LinkCounters = {connects: 0, fullSyncs: 0, resumes: 0, updates: 0, syncBytes: 0, syncRows: 0}
   private conn: JsonRpcConnection | null = null
   private remotes: string[]
   private next = 0
@@ -212,11 +216,14 @@ export class SourceLink {
     const tables = this.handlers.schema(schema)
     this.setState('syncing', null)
     const requests = Object.fromEntries([...tables].map(([t, columns]) => [t, [{columns}]]))
+    const read0 = conn.socket.bytesRead
     const reply = (await this.request(conn, 'monitor_cond_since', [this.dbName, 'db', requests, this.lastTxnId])) as [boolean, string, unknown]
+    this.counters.syncBytes = conn.socket.bytesRead - read0
     if (!Array.isArray(reply) || reply.length !== 3 || typeof reply[1] !== 'string') {
       throw new LinkError(`"${remote}" answered monitor_cond_since with ${JSON.stringify(reply).slice(0, 200)}`)
     }
     const [found, txnId, updates] = reply
+    this.counters.syncRows = rowsIn(updates)
     if (found) {
       this.counters.resumes++
       this.handlers.update([{updates, txnId}])
@@ -388,6 +395,13 @@ export class SourceLink {
     this.retryTimer = setTimeout(() => void this.attempt(), delayMs)
     this.retryTimer.unref()
   }
+}
+
+/** Rows in <table-updates2>. */
+function rowsIn(updates: unknown): number {
+  let n = 0
+  for (const rows of Object.values((updates ?? {}) as Record<string, object>)) n += Object.keys(rows ?? {}).length
+  return n
 }
 
 /** Splits a comma-separated list of active remotes (ovsdb-client(1) SERVER). */

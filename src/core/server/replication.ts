@@ -180,6 +180,8 @@ export class Replication {
         fullSyncs: l?.counters.fullSyncs ?? 0,
         resumes: l?.counters.resumes ?? 0,
         updates: l?.counters.updates ?? 0,
+        syncBytes: l?.counters.syncBytes ?? 0,
+        syncRows: l?.counters.syncRows ?? 0,
         excluded: this.excluded.filter((t) => t.startsWith(`${name}:`)),
       }
     })
