@@ -57,8 +57,9 @@ and monitors itself, and forwards writes to the source (the leader of a cluster)
 its replica. Relays can be chained. "ovnctl relay-status" shows their source, state, lag and clients. \
 With --relay-cache=DIR a relay also keeps its replica in DIR/DB.relay-cache (checksummed, replaced atomically, \
 saved every 30 s when it changed and at shutdown): a restarted relay loads it, asks the source only for the \
-commits since (monitor_cond_since; a source without that history sends everything) and serves clients once \
-reconciled. A damaged or foreign cache file is logged and ignored.
+commits since (its history), or, from ovnctl sources whose history no longer reaches back, for the rows that \
+differ (difference digests); it serves clients once reconciled. A damaged or foreign cache file is logged and \
+ignored.
 
 --sync-from=SERVER makes the server a backup of the active server SERVER (active-backup replication): it \
 replicates every standalone database both serve, except --sync-exclude-tables, into its own files, and refuses \

@@ -93,6 +93,7 @@ describe('a relay with --relay-cache in front of db-serve', function () {
     const [second] = await replicating(relay.ctl)
     assert.equal(second.fullSyncs, 0, `a full snapshot was taken: ${JSON.stringify(second)}\n${relayLog(tmp.dir, 'second')}`)
     assert.equal(second.resumes, 1, JSON.stringify(second))
+    assert.equal(second.syncMethod, 'history', JSON.stringify(second))
     assert.equal(second.syncRows, 3, JSON.stringify(second))
     assert.ok(second.syncBytes * 50 < first.syncBytes, `resume cost ${second.syncBytes} bytes, the full fetch ${first.syncBytes}`)
     await assertSameRows(relay.sock, source.sock)
@@ -119,6 +120,43 @@ describe('a relay with --relay-cache in front of db-serve', function () {
     const [st] = await replicating(relay.ctl)
     assert.equal(st.fullSyncs, 1, JSON.stringify(st))
     assert.match(relayLog(tmp.dir, 'foreign'), /it holds database "OVN_Northbound", not "OVN_Southbound"; fetching the whole database/)
+    await assertSameRows(relay.sock, source.sock)
+  })
+})
+
+describe('a relay with --relay-cache in front of a db-serve that keeps little history', function () {
+  this.timeout(90_000)
+  const tmp = useTempDir()
+  let source: ServerProcess
+  let relay: ServerProcess | undefined
+
+  before(async () => {
+    const file = path.join(tmp.dir, 'sb.db')
+    assert.equal((await run('ovsdb-tool', ['create', file, sbSchema])).code, 0)
+    source = await startDbServe(tmp.dir, [file], ['--history-txns=2'], 'source')
+    await transact(source.sock, addressSets(0, rowsBefore))
+  })
+  after(async () => {
+    await relay?.stop()
+    await source?.stop()
+  })
+
+  it('resumes by difference digests once the source no longer has the cached transaction, receiving only the rows that differ', async () => {
+    const cacheDir = path.join(tmp.dir, 'cache')
+    fs.mkdirSync(cacheDir)
+    const start = (name: string) => startRelay(tmp.dir, name, sb, `unix:${source.sock}`, [`--relay-cache=${cacheDir}`])
+    relay = await start('first')
+    const [first] = await replicating(relay.ctl)
+    await relay.stop()
+    // Five commits: more than the two the source keeps, so monitor_cond_since could only resend everything.
+    for (let i = 0; i < 5; i++) await transact(source.sock, addressSets(rowsBefore + i, 1))
+    await transact(source.sock, [{op: 'delete', table: 'Address_Set', where: [['name', '==', 'as7']]}])
+
+    relay = await start('second')
+    const [second] = await replicating(relay.ctl)
+    assert.equal(second.syncMethod, 'digest', `${JSON.stringify(second)}\n${relayLog(tmp.dir, 'second')}`)
+    assert.equal(second.syncRows, 6, JSON.stringify(second))
+    assert.ok(second.syncBytes * 5 < first.syncBytes, `resume cost ${second.syncBytes} bytes, the full fetch ${first.syncBytes}`)
     await assertSameRows(relay.sock, source.sock)
   })
 })
@@ -153,6 +191,7 @@ describe('a relay with --relay-cache in front of a real three-member clustered o
     relay = await startRelay(tmp.dir, 'second', sb, remotes, [`--relay-cache=${cacheDir}`])
     const [second] = await replicating(relay.ctl)
     assert.equal(second.fullSyncs, 0, `a full snapshot was taken: ${JSON.stringify(second)}\n${relayLog(tmp.dir, 'second')}`)
+    assert.equal(second.syncMethod, 'history', JSON.stringify(second))
     assert.equal(second.syncRows, 2, JSON.stringify(second))
     assert.ok(second.syncBytes * 50 < first.syncBytes, `resume cost ${second.syncBytes} bytes, the full fetch ${first.syncBytes}`)
     await assertSameRows(relay.sock, leader.sock)

@@ -5,13 +5,14 @@
  * replica in memory only (ovsdb(7) "Relay Service Model"), so a restart of theirs resends everything.
  *
  * The file is the replica cache of src/core/idl/cache.ts (checked header, SHA-256 of the body, written to a
- * temporary file, synced and renamed): every table, every column, no condition. It is only a hint: a file that
+ * temporary file, synced and renamed): every table, every column, no condition. A restarted relay resumes with
+ * monitor_cond_digest (relay-resume.ts): history when the source still has it, else difference digests. It is only a hint: a file that
  * is damaged, holds another database or another schema is refused and the relay fetches the whole database.
  */
 import path from 'node:path'
-import {readCacheFile, ReplicaCacheError, writeCacheFile} from '../idl/cache.js'
-import type {TableUpdates2} from '../idl/digest-replica.js'
-import {Database, DatabaseSchema, rowToJSON} from '../ovsdb/index.js'
+import {cacheFits, loadReplicaCache, ReplicaCacheError, writeCacheFile} from '../idl/cache.js'
+import type {DigestedReplica, TableUpdates2} from '../idl/digest-replica.js'
+import {Database, type DatabaseSchema, rowToJSON} from '../ovsdb/index.js'
 import {snapshotToChanges} from './relay-apply.js'
 import {newUuid} from './uuid.js'
 
@@ -28,6 +29,8 @@ export interface CachedReplica {
   /** The schema, as canonical JSON text (compared with the source's). */
   readonly schemaText: string
   readonly db: Database
+  /** The same rows, with the digests a resume by monitor_cond_digest compares (relay-resume.ts). */
+  readonly replica: DigestedReplica
   /** The source transaction the rows are current at (the zero uuid: none, the source will send everything). */
   readonly lastTxnId: string
   readonly rows: number
@@ -64,25 +67,25 @@ export async function saveRelayCache(file: string, db: Database, lastTxnId: stri
 
 /** Reads a relay cache of database `dbName`; throws ReplicaCacheError when it is missing, damaged or foreign. */
 export async function loadRelayCache(file: string, dbName: string): Promise<CachedReplica> {
-  const body = await readCacheFile(file)
-  if (body.db !== dbName) throw new ReplicaCacheError(file, `it holds database "${body.db}", not "${dbName}"`)
-  let schema: DatabaseSchema
-  try {
-    schema = DatabaseSchema.fromJSON(body.schema)
-  } catch (err) {
-    throw new ReplicaCacheError(file, `its schema cannot be read: ${(err as Error).message}`)
-  }
+  const replica = await loadReplicaCache(file)
+  const {schema} = replica.shape
+  if (replica.shape.db !== dbName) throw new ReplicaCacheError(file, `it holds database "${replica.shape.db}", not "${dbName}"`)
   // A client's cache (db-monitor --cache) may keep some tables, columns or rows only: not a whole replica.
-  if (JSON.stringify(body.tables) !== JSON.stringify(allColumns(schema))) {
+  if (!cacheFits(replica, {db: dbName, schema, tables: allColumns(schema)})) {
     throw new ReplicaCacheError(file, 'it holds only some tables, columns or rows of the database (a client cache, not a relay cache)')
+  }
+  const rows: TableUpdates2 = {}
+  for (const t of replica.shape.tables) {
+    const out: Record<string, Record<string, unknown>> = (rows[t.name] = {})
+    for (const uuid of replica.replica.uuids(t.name)) out[uuid] = {initial: replica.replica.row(t.name, uuid)!}
   }
   const db = new Database(schema)
   try {
-    db.commit(snapshotToChanges(db, schema.tables.keys(), body.rows, newUuid))
+    db.commit(snapshotToChanges(db, schema.tables.keys(), rows, newUuid))
   } catch (err) {
     throw new ReplicaCacheError(file, `its rows do not fit its schema: ${(err as Error).message}`)
   }
-  return {schemaText: schemaText(schema), db, lastTxnId: body.lastTxnId, rows: db.rowCount()}
+  return {schemaText: schemaText(schema), db, replica, lastTxnId: replica.lastTxnId, rows: db.rowCount()}
 }
 
 /** The replica state a RelayCache saves: null while the replica is not reconciled with its source. */

@@ -7,9 +7,11 @@
  * measures how far behind the stream the link reads; a probe or request unanswered for sourceTimeoutMs drops
  * the connection. Every wait is bounded; a lost connection is retried through the list with back-off.
  */
+import type {DigestedReplica} from '../idl/digest-replica.js'
 import {connect, type JsonRpcConnection} from '../jsonrpc/index.js'
 import {zeroUuid} from './hosted-db.js'
 import {ReplicaMismatchError} from './relay-apply.js'
+import {resumeFromCache} from './relay-resume.js'
 
 /** Named bounds of a link to a source server. */
 export interface SourceLimits {
@@ -51,6 +53,11 @@ export interface LinkHandlers {
    * transaction id: applied in order, told to clients at once.
    */
   update(commits: readonly SourceCommit[]): void
+  /**
+   * The replica read from the cache, once, when the source's schema matched it: the first monitor then resumes
+   * it (relay-resume.ts) and hands it over to `snapshot` whole.
+   */
+  cachedReplica?(): DigestedReplica | null
   /** The state changed (connected, lost, error). */
   stateChanged(): void
   /** Requests the owner has in flight on the connection (a connection being left is closed once they are answered). */
@@ -69,13 +76,18 @@ export class LinkError extends Error {}
 /** The member reached is not the one wanted (not connected to its cluster, or not the leader): try the next. */
 class WrongMemberError extends Error {}
 
+/** How a monitor caught up with its source. */
+export type SyncMethod = 'history' | 'digest' | 'snapshot'
+
 /** Counters of a link, for relay/status. */
 export interface LinkCounters {
   connects: number
   fullSyncs: number
   resumes: number
   updates: number
-  /** Bytes the source sent for the last (re)start of the monitor: its whole reply, a snapshot or the commits missed. */
+  /** How the last (re)start of the monitor caught up: the source's history, difference digests, or a snapshot. */
+  syncMethod: SyncMethod | null
+  /** Bytes the source sent for the last (re)start of the monitor: a snapshot, the commits missed, or the digest exchange. */
   syncBytes: number
   /** Rows in that reply. */
   syncRows: number
@@ -98,7 +110,7 @@ export class SourceLink {
   lastTxnId = zeroUuid
   /** Round trip of the last echo through the stream, in ms (null before the first). */
   lagMs: number | null = null
-  readonly counters: LinkCounters = {connects: 0, fullSyncs: 0, resumes: 0, updates: 0, syncBytes: 0, syncRows: 0}
+  readonly counters: LinkCounters = {connects: 0, fullSyncs: 0, resumes: 0, updates: 0, syncMethod: null, syncBytes: 0, syncRows: 0}
   private conn: JsonRpcConnection | null = null
   private remotes: string[]
   private next = 0
@@ -181,25 +193,30 @@ export class SourceLink {
     if (gen !== this.generation) return conn.close('the link was stopped')
     this.conn = conn
     this.buffered = []
-    conn.setHandler({
-      onRequest: (method, params, id) => (method === 'echo' ? conn.respond(id, params) : conn.respondError(id, {error: 'unknown method'})),
-      onNotification: (method, params) => this.notification(gen, method, params as unknown[]),
-    })
+    this.listen(conn, gen)
     conn.onClose((reason) => {
       if (gen === this.generation) this.failed(gen, new Error(`connection to "${remote}" lost: ${reason}`))
     })
     try {
-      await this.sync(conn, remote)
+      await this.sync(conn, remote, gen)
     } catch (err) {
       if (gen === this.generation) this.failed(gen, err as Error)
     }
+  }
+
+  /** Makes this link the handler of what the source sends on `conn`. */
+  private listen(conn: JsonRpcConnection, gen: number): void {
+    conn.setHandler({
+      onRequest: (method, params, id) => (method === 'echo' ? conn.respond(id, params) : conn.respondError(id, {error: 'unknown method'})),
+      onNotification: (method, params) => this.notification(gen, method, params as unknown[]),
+    })
   }
 
   private request(conn: JsonRpcConnection, method: string, params: unknown[]): Promise<unknown> {
     return conn.request(method, params, {timeoutMs: this.opts.limits.sourceTimeoutMs})
   }
 
-  private async sync(conn: JsonRpcConnection, remote: string): Promise<void> {
+  private async sync(conn: JsonRpcConnection, remote: string, gen: number): Promise<void> {
     const dbs = (await this.request(conn, 'list_dbs', [])) as string[]
     if (!Array.isArray(dbs) || !dbs.includes(this.dbName)) {
       throw new LinkError(`"${remote}" does not serve database "${this.dbName}" (it serves ${JSON.stringify(dbs)})`)
@@ -215,23 +232,8 @@ export class SourceLink {
     const schema = (await this.request(conn, 'get_schema', [this.dbName])) as Record<string, unknown>
     const tables = this.handlers.schema(schema)
     this.setState('syncing', null)
-    const requests = Object.fromEntries([...tables].map(([t, columns]) => [t, [{columns}]]))
-    const read0 = conn.socket.bytesRead
-    const reply = (await this.request(conn, 'monitor_cond_since', [this.dbName, 'db', requests, this.lastTxnId])) as [boolean, string, unknown]
-    this.counters.syncBytes = conn.socket.bytesRead - read0
-    if (!Array.isArray(reply) || reply.length !== 3 || typeof reply[1] !== 'string') {
-      throw new LinkError(`"${remote}" answered monitor_cond_since with ${JSON.stringify(reply).slice(0, 200)}`)
-    }
-    const [found, txnId, updates] = reply
-    this.counters.syncRows = rowsIn(updates)
-    if (found) {
-      this.counters.resumes++
-      this.handlers.update([{updates, txnId}])
-    } else {
-      this.counters.fullSyncs++
-      this.handlers.snapshot(updates, txnId)
-    }
-    this.lastTxnId = txnId
+    const cached = this.handlers.cachedReplica?.() ?? null
+    const how = cached === null ? await this.monitorSince(conn, remote, tables) : await this.resumeCached(conn, gen, cached)
     const held = this.buffered ?? []
     this.buffered = null
     for (const params of held) this.update3(params)
@@ -240,9 +242,42 @@ export class SourceLink {
     this.failuresInPass = 0
     this.backoffMs = this.opts.limits.reconnectMsMin
     this.connectedRemote = remote
-    this.opts.log('INFO', `${this.dbName}: following "${remote}" (${found ? 'resumed from the last transaction' : 'full snapshot'})`)
+    this.opts.log('INFO', `${this.dbName}: following "${remote}" (${how})`)
     this.armProbe(conn)
     this.setState('replicating', null)
+  }
+
+  /** The monitor of a running relay: monitor_cond_since from the last transaction applied. */
+  private async monitorSince(conn: JsonRpcConnection, remote: string, tables: Map<string, string[]>): Promise<string> {
+    const requests = Object.fromEntries([...tables].map(([t, columns]) => [t, [{columns}]]))
+    const read0 = conn.socket.bytesRead
+    const reply = (await this.request(conn, 'monitor_cond_since', [this.dbName, 'db', requests, this.lastTxnId])) as [boolean, string, unknown]
+    if (!Array.isArray(reply) || reply.length !== 3 || typeof reply[1] !== 'string') {
+      throw new LinkError(`"${remote}" answered monitor_cond_since with ${JSON.stringify(reply).slice(0, 200)}`)
+    }
+    const [found, txnId, updates] = reply
+    this.synced(found ? 'history' : 'snapshot', conn.socket.bytesRead - read0, rowsIn(updates))
+    if (found) this.handlers.update([{updates, txnId}])
+    else this.handlers.snapshot(updates, txnId)
+    this.lastTxnId = txnId
+    return found ? 'resumed from the last transaction' : 'full snapshot'
+  }
+
+  /** The first monitor after a start from the replica cache: history, digests or snapshot (relay-resume.ts). */
+  private async resumeCached(conn: JsonRpcConnection, gen: number, cached: DigestedReplica): Promise<string> {
+    const r = await resumeFromCache(conn, cached, {monitorId: 'db', timeoutMs: this.opts.limits.sourceTimeoutMs, restore: () => this.listen(conn, gen)})
+    this.synced(r.method, r.bytes, r.changed)
+    this.handlers.snapshot(r.rows, r.txnId)
+    this.lastTxnId = r.txnId
+    return `from the replica cache, resumed by ${r.method}: ${r.changed} rows changed, ${r.bytes} bytes`
+  }
+
+  private synced(method: SyncMethod, bytes: number, rows: number): void {
+    if (method === 'snapshot') this.counters.fullSyncs++
+    else this.counters.resumes++
+    this.counters.syncMethod = method
+    this.counters.syncBytes = bytes
+    this.counters.syncRows = rows
   }
 
   private notification(gen: number, method: string, params: unknown[]): void {

@@ -11,6 +11,7 @@ import {type Changes, Database, DatabaseSchema, executeTransaction, type TxnEnv,
 import {isPassive, parseRemote} from '../jsonrpc/index.js'
 import {HostedDb, type ReplicatedCommit, zeroUuid} from './hosted-db.js'
 import {followedColumns, snapshotToChanges, updatesToChanges} from './relay-apply.js'
+import type {DigestedReplica} from '../idl/digest-replica.js'
 import {RelayCache, schemaText} from './relay-cache.js'
 import {LinkError, type SourceCommit, type SourceLimits, SourceLink, splitRemotes} from './relay-source.js'
 import type {OvsdbServer} from './server.js'
@@ -67,7 +68,8 @@ export interface RelayStatusJson {
   fullSyncs: number
   resumes: number
   updates: number
-  /** Bytes and rows the source sent for the last (re)start of the monitor. */
+  /** How the last (re)start of the monitor caught up (history, digest, snapshot), and the bytes and rows it took. */
+  syncMethod: string | null
   syncBytes: number
   syncRows: number
   excluded: string[]
@@ -100,6 +102,8 @@ export class RelayDb {
   private readonly cache: RelayCache | null
   /** False while a replica read from the cache waits to be reconciled with the source: clients do not see it yet. */
   private served = false
+  /** The cached replica's digests, until the first monitor resumes it. */
+  private cachedReplica: DigestedReplica | null = null
 
   constructor(
     private readonly server: OvsdbServer,
@@ -116,6 +120,11 @@ export class RelayDb {
         snapshot: (updates, txnId) => this.apply([{updates, txnId}], (db, u) => snapshotToChanges(db, db.schema.tables.keys(), u, newUuid)),
         update: (commits) => this.apply(commits, (db, u) => updatesToChanges(db, u, newUuid)),
         stateChanged: () => this.stateChanged(),
+        cachedReplica: () => {
+          const replica = this.cachedReplica
+          this.cachedReplica = null
+          return replica
+        },
         inFlight: () => [...this.forwarded].filter((f) => f.sent && f.results === null).length,
       },
       {limits: opts.sourceLimits, leaderOnly: true, log: (level, m) => server.log(level, `relay ${m}`)},
@@ -175,6 +184,7 @@ export class RelayDb {
         this.link.forgetTxnId()
         this.serve()
       } else {
+        this.cachedReplica = cached.replica
         // Clients of the relay from before the restart resume from the cached transaction too.
         const history = new TxnHistory(this.server.dbLimits)
         history.reset(cached.lastTxnId)
