@@ -9,7 +9,9 @@ import path from 'node:path'
 import {Cluster} from '../../bench/lib/cluster-peers.js'
 import {connect} from '../../src/core/jsonrpc/index.js'
 import {Database, DatabaseSchema} from '../../src/core/ovsdb/index.js'
-import {relayCacheFile, saveRelayCache} from '../../src/core/server/relay-cache.js'
+import {saveReplicaCache} from '../../src/core/idl/cache.js'
+import {DigestedReplica} from '../../src/core/idl/digest-replica.js'
+import {loadRelayCache, relayCacheFile, saveRelayCache} from '../../src/core/server/relay-cache.js'
 import {nbSchema, run, type ServerProcess, startDbServe, useTempDir} from '../interop/lib.js'
 import {replicating, sbSchema, startRelay} from './lib.js'
 
@@ -53,6 +55,28 @@ function relayLog(dir: string, name: string): string {
   const file = path.join(dir, `${name}.log`)
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : ''
 }
+
+describe('relay cache files', () => {
+  const tmp = useTempDir()
+  const schema = () => DatabaseSchema.fromJSON(JSON.parse(fs.readFileSync(sbSchema, 'utf8')))
+
+  it('reads back the rows and transaction id it saved', async () => {
+    const db = new Database(schema())
+    const file = path.join(tmp.dir, 'round.relay-cache')
+    const txn = '11111111-2222-3333-4444-555555555555'
+    assert.equal(await saveRelayCache(file, db, txn), 0)
+    const back = await loadRelayCache(file, sb)
+    assert.equal(back.lastTxnId, txn)
+    assert.equal(back.rows, 0)
+    await assert.rejects(loadRelayCache(file, 'OVN_Northbound'), /it holds database "OVN_Southbound", not "OVN_Northbound"/)
+  })
+
+  it('refuses a client cache that keeps only some tables', async () => {
+    const file = path.join(tmp.dir, 'client.relay-cache')
+    await saveReplicaCache(file, new DigestedReplica({db: sb, schema: schema(), tables: [{name: 'Chassis', columns: ['name'], where: null}]}))
+    await assert.rejects(loadRelayCache(file, sb), /holds only some tables, columns or rows of the database \(a client cache, not a relay cache\)/)
+  })
+})
 
 describe('a relay with --relay-cache in front of db-serve', function () {
   this.timeout(90_000)

@@ -47,3 +47,10 @@ export async function resumeFromCache(conn: JsonRpcConnection, replica: Digested
   }
   return {method: report.method, txnId: replica.lastTxnId, rows, bytes: report.bytesReceived, changed: report.events.length}
 }
+
+/** Rows in <table-updates2>. */
+export function rowsIn(updates: unknown): number {
+  let n = 0
+  for (const rows of Object.values((updates ?? {}) as Record<string, object>)) n += Object.keys(rows ?? {}).length
+  return n
+}

@@ -11,7 +11,8 @@ import type {DigestedReplica} from '../idl/digest-replica.js'
 import {connect, type JsonRpcConnection} from '../jsonrpc/index.js'
 import {zeroUuid} from './hosted-db.js'
 import {ReplicaMismatchError} from './relay-apply.js'
-import {resumeFromCache} from './relay-resume.js'
+import {checkMember, type ServerRow, serverRowUpdate, WrongMemberError} from './relay-member.js'
+import {resumeFromCache, rowsIn} from './relay-resume.js'
 
 /** Named bounds of a link to a source server. */
 export interface SourceLimits {
@@ -73,9 +74,6 @@ export interface SourceCommit {
 /** The source cannot be followed as it is: the link stays in "error" and retries with back-off. */
 export class LinkError extends Error {}
 
-/** The member reached is not the one wanted (not connected to its cluster, or not the leader): try the next. */
-class WrongMemberError extends Error {}
-
 /** How a monitor caught up with its source. */
 export type SyncMethod = 'history' | 'digest' | 'snapshot'
 
@@ -91,13 +89,6 @@ export interface LinkCounters {
   syncBytes: number
   /** Rows in that reply. */
   syncRows: number
-}
-
-/** The _Server.Database row of the followed database, as far as the link needs it. */
-interface ServerRow {
-  model?: string
-  connected?: boolean
-  leader?: boolean
 }
 
 /** A link to the server a relay or backup follows. */
@@ -226,8 +217,8 @@ export class SourceLink {
       await this.request(conn, 'set_db_change_aware', [true])
       const where = [['name', '==', this.dbName]]
       const st = await this.request(conn, 'monitor_cond', ['_Server', 'server', {Database: [{columns: ['name', 'model', 'connected', 'leader'], where}]}])
-      this.serverUpdate(st)
-      this.checkMember(remote)
+      this.serverRow = serverRowUpdate(this.serverRow, st)
+      checkMember(this.serverRow, remote, this.opts.leaderOnly)
     }
     const schema = (await this.request(conn, 'get_schema', [this.dbName])) as Record<string, unknown>
     const tables = this.handlers.schema(schema)
@@ -291,7 +282,7 @@ export class SourceLink {
       // Anything else comes after the commits read before it.
       this.flushUpdates()
       if (method === 'update2' && params[0] === 'server') {
-        this.serverUpdate(params[1])
+        this.serverRow = serverRowUpdate(this.serverRow, params[1])
         if (this.connectedRemote !== null) this.leaveIfWrongMember(gen, this.connectedRemote)
       } else if (method === 'monitor_canceled' && params[0] === 'db') {
         throw new LinkError(`the source canceled the monitor of "${this.dbName}" (its schema was converted): following it again`)
@@ -326,31 +317,13 @@ export class SourceLink {
     }
   }
 
-  /** Keeps the _Server.Database row of the followed database from <table-updates2>. */
-  private serverUpdate(updates: unknown): void {
-    const rows = (updates as Record<string, Record<string, Record<string, ServerRow | null>>> | null)?.Database ?? {}
-    for (const update of Object.values(rows)) {
-      const body = update.initial ?? update.insert ?? update.modify
-      if (body) this.serverRow = {...(update.modify ? this.serverRow : {}), ...body}
-      else if ('delete' in update) this.serverRow = {}
-    }
-  }
-
-  /** A clustered source must be connected to its cluster (and lead it, when asked), as ovsdb-cs checks. */
-  private checkMember(remote: string): void {
-    const row = this.serverRow
-    if (row.model !== 'clustered') return
-    if (row.connected === false) throw new WrongMemberError(`"${remote}" is not connected to its cluster`)
-    if (this.opts.leaderOnly && row.leader === false) throw new WrongMemberError(`"${remote}" is not the cluster leader`)
-  }
-
   /**
    * The member stopped leading (or lost its cluster): send nothing new on this connection, let the answers to what
    * was sent arrive (with their updates), then go and find the leader; at most sourceTimeoutMs.
    */
   private leaveIfWrongMember(gen: number, remote: string): void {
     try {
-      this.checkMember(remote)
+      checkMember(this.serverRow, remote, this.opts.leaderOnly)
       return
     } catch (err) {
       if (this.state !== 'replicating') return
@@ -430,13 +403,6 @@ export class SourceLink {
     this.retryTimer = setTimeout(() => void this.attempt(), delayMs)
     this.retryTimer.unref()
   }
-}
-
-/** Rows in <table-updates2>. */
-function rowsIn(updates: unknown): number {
-  let n = 0
-  for (const rows of Object.values((updates ?? {}) as Record<string, object>)) n += Object.keys(rows ?? {}).length
-  return n
 }
 
 /** Splits a comma-separated list of active remotes (ovsdb-client(1) SERVER). */

@@ -8,10 +8,10 @@
  * Forwarded transactions wait for a connection at most forwardTimeoutMs and then fail, never hang.
  */
 import {type Changes, Database, DatabaseSchema, executeTransaction, type TxnEnv, type TxnOutcome} from '../ovsdb/index.js'
+import type {DigestedReplica} from '../idl/digest-replica.js'
 import {isPassive, parseRemote} from '../jsonrpc/index.js'
 import {HostedDb, type ReplicatedCommit, zeroUuid} from './hosted-db.js'
 import {followedColumns, snapshotToChanges, updatesToChanges} from './relay-apply.js'
-import type {DigestedReplica} from '../idl/digest-replica.js'
 import {RelayCache, schemaText} from './relay-cache.js'
 import {LinkError, type SourceCommit, type SourceLimits, SourceLink, splitRemotes} from './relay-source.js'
 import type {OvsdbServer} from './server.js'
