@@ -56,7 +56,7 @@ in-memory replica through monitor_cond_since (a reconnect or failover resends on
 and monitors itself, and forwards writes to the source (the leader of a cluster), answering once the change is in \
 its replica. Relays can be chained. "ovnctl relay-status" shows their source, state, lag and clients. \
 With --relay-cache=DIR a relay also keeps its replica in DIR/DB.relay-cache (checksummed, replaced atomically, \
-saved every 30 s when it changed and at shutdown): a restarted relay loads it, asks the source only for the \
+saved every 5 minutes when it changed and at shutdown): a restarted relay loads it, asks the source only for the \
 commits since (its history), or, from ovnctl sources whose history no longer reaches back, for the rows that \
 differ (difference digests); it serves clients once reconciled. A damaged or foreign cache file is logged and \
 ignored.

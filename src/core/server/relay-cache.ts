@@ -16,8 +16,12 @@ import {Database, type DatabaseSchema, rowToJSON} from '../ovsdb/index.js'
 import {snapshotToChanges} from './relay-apply.js'
 import {newUuid} from './uuid.js'
 
-/** How often a relay saves its replica when it changed, in ms; it is saved at shutdown too. */
-export const relayCacheIntervalMs = 30_000
+/**
+ * How often a relay saves its replica when it changed, in ms; it is saved at shutdown too. Rarely: serializing a
+ * large database holds the relay's clients up meanwhile, and a cache minutes old resumes almost as cheaply (the
+ * source's history or digests cover the gap).
+ */
+export const relayCacheIntervalMs = 300_000
 
 /** The cache file of relayed database `db` in directory `dir`. */
 export function relayCacheFile(dir: string, db: string): string {
