@@ -12,7 +12,7 @@ import {Database, DatabaseSchema} from '../../src/core/ovsdb/index.js'
 import {saveReplicaCache} from '../../src/core/idl/cache.js'
 import {DigestedReplica} from '../../src/core/idl/digest-replica.js'
 import {loadRelayCache, relayCacheFile, saveRelayCache} from '../../src/core/server/relay-cache.js'
-import {nbSchema, run, type ServerProcess, startDbServe, useTempDir} from '../interop/lib.js'
+import {eventually, nbSchema, run, type ServerProcess, startDbServe, useTempDir} from '../interop/lib.js'
 import {replicating, sbSchema, startRelay} from './lib.js'
 
 const sb = 'OVN_Southbound'
@@ -122,6 +122,18 @@ describe('a relay with --relay-cache in front of db-serve', function () {
     assert.ok(second.syncBytes * 50 < first.syncBytes, `resume cost ${second.syncBytes} bytes, the full fetch ${first.syncBytes}`)
     await assertSameRows(relay.sock, source.sock)
     assert.match(relayLog(tmp.dir, 'second'), /read 1000 rows from replica cache/)
+  })
+
+  it('serves nothing from a cache it could not yet reconcile with its source', async () => {
+    const missing = path.join(tmp.dir, 'missing.sock')
+    relay = await startRelay(tmp.dir, 'unreconciled', sb, `unix:${missing}`, [`--relay-cache=${cacheDir}`])
+    await eventually(() => /read 1003 rows from replica cache/.test(relayLog(tmp.dir, 'unreconciled')), 10_000, 'the relay to read its cache')
+    const conn = await connect(`unix:${relay.sock}`, {timeoutMs: 5000})
+    try {
+      assert.deepEqual(await conn.request('list_dbs', [], {timeoutMs: 5000}), ['_Server'])
+    } finally {
+      conn.close()
+    }
   })
 
   it('refuses a damaged cache file with a log line naming it and fetches the whole database', async () => {
