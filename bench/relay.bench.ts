@@ -4,20 +4,24 @@
  * over 4 ovsdb-server relays in front of an ovsdb-server cluster. A writer commits one Address_Set row at a time
  * at the leader; each figure is over the commits of a round: the time from sending the transaction until the last
  * of the N clients has its update (p50 and p99), and the CPU seconds the leader process spent meanwhile
- * (/proc/PID/stat utime + stime). Clients are plain JSON-RPC connections in this process, monitoring Address_Set
- * with monitor_cond, the same code for every setup.
+ * (/proc/PID/stat utime + stime). Clients are plain JSON-RPC connections monitoring Address_Set with monitor_cond,
+ * the same code for every setup, spread over BENCH_CLIENT_PROCS child processes (bench/lib/monitor-clients.ts) so
+ * that one process reading every socket is not what is measured.
  *
  * The burst measure sends BENCH_BURST writes at once and times until every client has the last of them.
  *
  * Knobs: BENCH_ROUNDS (3), BENCH_CLIENTS (1000), BENCH_COMMITS (100 per setup and round), BENCH_BURST (20),
+ * BENCH_CLIENT_PROCS (4), BENCH_KINDS (ovnctl,ovsdb-server: the clusters measured), BENCH_RELAY_PROF (a directory:
+ * ovnctl relays write --cpu-prof profiles there),
  * OVN_SB_SCHEMA.
  */
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {type ChildProcess, spawn} from 'node:child_process'
-import {connect, type JsonRpcConnection} from '../src/core/jsonrpc/index.js'
+import {connect} from '../src/core/jsonrpc/index.js'
 import {Cluster, type ClusterKind, type ClusterMember, removeAtExit, sleep} from './lib/cluster-peers.js'
+import {clockMs, MonitorClients} from './lib/monitor-clients.js'
 import {root} from './lib/peers.js'
 import {median, quantile} from './lib/stats.js'
 
@@ -29,8 +33,10 @@ const relayCount = 4
 /** Writes sent at once in the burst measure. */
 const burstCommits = Number(process.env.BENCH_BURST ?? 20)
 const db = 'OVN_Southbound'
-/** A commit that has not reached every client after this long stops the benchmark. */
-const deliveryMaxMs = 30_000
+/** Child processes the clients are spread over, so that reading their sockets is not one process's bottleneck. */
+const clientProcs = Number(process.env.BENCH_CLIENT_PROCS ?? 4)
+const kinds = (process.env.BENCH_KINDS ?? 'ovnctl,ovsdb-server').split(',') as ClusterKind[]
+const profDir = process.env.BENCH_RELAY_PROF
 /** Pause between commits, so that each one is measured on an idle system. */
 const pauseMs = 20
 const ticksPerSecond = 100 // sysconf(_SC_CLK_TCK) on Linux
@@ -48,8 +54,23 @@ function startRelay(kind: ClusterKind, dir: string, n: number, source: string): 
   const proc =
     kind === 'ovsdb-server'
       ? spawn('ovsdb-server', [...common, '--no-chdir', arg], {stdio: 'ignore'})
-      : spawn(process.execPath, [path.join(root, 'bin', 'run.js'), 'db-serve', ...common, arg], {stdio: 'ignore'})
+      : spawn(process.execPath, [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), path.join(root, 'bin', 'run.js'), 'db-serve', ...common, arg], {stdio: 'ignore'})
   return waitFor(`relay ${n} to listen`, () => fs.existsSync(sock)).then(() => ({sock, proc}))
+}
+
+/** Stops relays with SIGTERM (so that a profiled one writes its profile), SIGKILL after 5 s. */
+async function stopRelays(relays: RelayProc[]): Promise<void> {
+  await Promise.all(
+    relays.map(
+      ({proc}) =>
+        new Promise<void>((resolve) => {
+          if (proc.exitCode !== null || proc.signalCode !== null) return resolve()
+          const timer = setTimeout(() => proc.kill('SIGKILL'), 5000)
+          proc.once('exit', () => (clearTimeout(timer), resolve()))
+          proc.kill('SIGTERM')
+        }),
+    ),
+  )
 }
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
@@ -66,66 +87,12 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond
 }
 
-/** Monitoring clients that record when each committed row name reaches each of them. */
-class Clients {
-  readonly conns: JsonRpcConnection[] = []
-  private readonly waiting = new Map<string, {left: number; done(ms: number): void}>()
-
-  async add(socks: string[], count: number): Promise<void> {
-    const start = this.conns.length
-    const batch = 50
-    for (let i = start; i < start + count; i += batch) {
-      const made = await Promise.all(
-        Array.from({length: Math.min(batch, start + count - i)}, async (_, j) => {
-          const conn = await connect(`unix:${socks[(i + j) % socks.length]}`, {timeoutMs: 10_000})
-          conn.setHandler({
-            onRequest: (method, params, id) => (method === 'echo' ? conn.respond(id, params) : conn.respondError(id, 'unknown method')),
-            onNotification: (method, params) => this.seen(method, params as unknown[]),
-          })
-          await conn.request('monitor_cond', [db, null, {Address_Set: [{columns: ['name']}]}], {timeoutMs: 30_000})
-          return conn
-        }),
-      )
-      this.conns.push(...made)
-    }
-  }
-
-  private seen(method: string, params: unknown[]): void {
-    if (method !== 'update2') return
-    const rows = (params[1] as {Address_Set?: Record<string, {insert?: {name?: string}}>}).Address_Set ?? {}
-    for (const row of Object.values(rows)) {
-      const w = row.insert?.name === undefined ? undefined : this.waiting.get(row.insert.name)
-      if (w !== undefined && --w.left === 0) w.done(performance.now())
-    }
-  }
-
-  /** Resolves with the time the last client got `name`. */
-  expect(name: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`"${name}" did not reach all ${this.conns.length} clients within ${deliveryMaxMs} ms`)), deliveryMaxMs)
-      this.waiting.set(name, {
-        left: this.conns.length,
-        done: (ms) => {
-          clearTimeout(timer)
-          this.waiting.delete(name)
-          resolve(ms)
-        },
-      })
-    })
-  }
-
-  close(): void {
-    for (const c of this.conns) c.close()
-    this.conns.length = 0
-  }
-}
-
 /**
  * One measure: `commits` writes at the leader, each until every client has it. With `burst` > 1 each of them is
  * `burst` single-row writes sent at once (as ovn-northd writes after a northbound change), timed until every client
  * has the last one.
  */
-async function measure(leader: ClusterMember, clients: Clients, tag: string, burst = 1): Promise<{p50: number; p99: number; cpu: number}> {
+async function measure(leader: ClusterMember, clients: MonitorClients, tag: string, burst = 1): Promise<{p50: number; p99: number; cpu: number}> {
   const writer = await connect(`unix:${leader.sock}`, {timeoutMs: 5000})
   const pid = leader.proc!.pid!
   const times: number[] = []
@@ -136,10 +103,10 @@ async function measure(leader: ClusterMember, clients: Clients, tag: string, bur
       const names = Array.from({length: burst}, (_, j) => `${tag}-${i}-${j}`)
       const reached = clients.expect(names.at(-1)!)
       if (i === 0) cpu0 = cpuSeconds(pid)
-      const start = performance.now()
+      const start = clockMs()
       const all = names.map((name) => writer.request('transact', [db, {op: 'insert', table: 'Address_Set', row: {name}}], {timeoutMs: 10_000}))
       for (const res of (await Promise.all(all)) as {error?: string}[][]) if (res.some((r) => r?.error)) throw new Error(`write: ${JSON.stringify(res)}`)
-      const committed = performance.now()
+      const committed = clockMs()
       const last = await reached
       if (process.env.BENCH_DEBUG) console.error(`    ${names.at(-1)}: committed ${(committed - start).toFixed(1)} ms, last client ${(last - start).toFixed(1)} ms`)
       if (i >= 0) times.push(last - start)
@@ -158,7 +125,7 @@ async function round(kind: ClusterKind, r: number, figures: Figures): Promise<vo
   const cleanup = removeAtExit(dir)
   const cluster = await Cluster.create(kind, path.join(dir, 'cluster'), sbSchema)
   const relays: RelayProc[] = []
-  const clients = new Clients()
+  const clients = new MonitorClients(db, 'Address_Set', clientProcs)
   try {
     const leader = await cluster.settled()
     const source = cluster.members.map((m) => `unix:${m.sock}`).join(',')
@@ -168,7 +135,7 @@ async function round(kind: ClusterKind, r: number, figures: Figures): Promise<vo
     await fewThenMany(leader, relays, clients, `r${r}`, label, figures)
     if (kind === 'ovsdb-server') {
       // Our relays in front of the same OVS cluster: the relay's own cost, without the cluster's commit latency.
-      for (const x of relays.splice(0)) x.proc.kill('SIGKILL')
+      await stopRelays(relays.splice(0))
       for (let n = 1; n <= relayCount; n++) relays.push(await startRelay('ovnctl', dir, n + relayCount, source))
       await sleep(1000)
       await fewThenMany(leader, relays, clients, `r${r}-ours`, 'ovnctl relays, ovsdb-server cluster', figures)
@@ -176,18 +143,18 @@ async function round(kind: ClusterKind, r: number, figures: Figures): Promise<vo
     if (kind === 'ovnctl') {
       await clients.add(cluster.members.map((m) => m.sock), clientsMax)
       record(figures, `ovnctl direct × ${clientsMax}`, await measure(leader, clients, `r${r}-direct`))
-      clients.close()
+      await clients.close()
     }
   } finally {
-    clients.close()
-    for (const x of relays) x.proc.kill('SIGKILL')
+    clients.stop()
+    await stopRelays(relays)
     await cluster.stop()
     cleanup()
   }
 }
 
 /** A quarter of the clients over the relays, then all of them: the leader's CPU should not grow with them. */
-async function fewThenMany(leader: ClusterMember, relays: RelayProc[], clients: Clients, tag: string, label: string, figures: Figures): Promise<void> {
+async function fewThenMany(leader: ClusterMember, relays: RelayProc[], clients: MonitorClients, tag: string, label: string, figures: Figures): Promise<void> {
   const socks = relays.map((x) => x.sock)
   const quarter = Math.round(clientsMax / 4)
   await clients.add(socks, quarter)
@@ -195,7 +162,7 @@ async function fewThenMany(leader: ClusterMember, relays: RelayProc[], clients: 
   await clients.add(socks, clientsMax - quarter)
   record(figures, `${label} × ${clientsMax}`, await measure(leader, clients, `${tag}-many`))
   record(figures, `${label} × ${clientsMax}, bursts of ${burstCommits}`, await measure(leader, clients, `${tag}-burst`, burstCommits))
-  clients.close()
+  await clients.close()
 }
 
 function record(figures: Figures, key: string, f: {p50: number; p99: number; cpu: number}): void {
@@ -206,7 +173,7 @@ function record(figures: Figures, key: string, f: {p50: number; p99: number; cpu
 async function main(): Promise<void> {
   const figures: Figures = {}
   for (let r = 0; r < rounds; r++) {
-    for (const kind of ['ovnctl', 'ovsdb-server'] as const) {
+    for (const kind of kinds) {
       console.error(`round ${r + 1}/${rounds} ${kind}`)
       await round(kind, r, figures)
     }

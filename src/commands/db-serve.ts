@@ -17,6 +17,7 @@ import {registerClusterCommands} from '../core/server/cluster-control.js' // [cl
 import {type ClusteredDb, serveClusteredFile} from '../core/server/clustered.js' // [clustered]
 import {isClusteredFile} from '../core/storage/raft-file.js' // [clustered]
 import {defaultRelayLimits, parseRelayArg, RelayDb} from '../core/server/relay.js' // [relay]
+import {relayCacheFile} from '../core/server/relay-cache.js' // [relay]
 import {registerRelayCommands} from '../core/server/relay-control.js' // [relay]
 import {defaultSourceLimits} from '../core/server/relay-source.js' // [relay]
 import {Replication} from '../core/server/replication.js' // [relay]
@@ -53,7 +54,12 @@ A FILE of the form relay:DB:REMOTES serves database DB as a relay of the server(
 list of unix: or tcp: remotes, e.g. every member of a cluster), as ovsdb-server(7) describes: the relay keeps an \
 in-memory replica through monitor_cond_since (a reconnect or failover resends only what changed), answers reads \
 and monitors itself, and forwards writes to the source (the leader of a cluster), answering once the change is in \
-its replica. Relays can be chained. "ovnctl relay-status" shows their source, state, lag and clients.
+its replica. Relays can be chained. "ovnctl relay-status" shows their source, state, lag and clients. \
+With --relay-cache=DIR a relay also keeps its replica in DIR/DB.relay-cache (checksummed, replaced atomically, \
+saved every 5 minutes when it changed and at shutdown): a restarted relay loads it, asks the source only for the \
+commits since (its history), or, from ovnctl sources whose history no longer reaches back, for the rows that \
+differ (difference digests); it serves clients once reconciled. A damaged or foreign cache file is logged and \
+ignored.
 
 --sync-from=SERVER makes the server a backup of the active server SERVER (active-backup replication): it \
 replicates every standalone database both serve, except --sync-exclude-tables, into its own files, and refuses \
@@ -105,6 +111,10 @@ what it replicated; --active starts it active.`
     ...sslFlags({dbForm: true}),
     'sync-from': Flags.string({summary: 'Start as a backup of the active server SERVER (unix: or tcp:), replicating its databases.', helpValue: 'SERVER'}),
     'sync-exclude-tables': Flags.string({summary: 'Tables a backup does not replicate.', helpValue: 'DB:TABLE[,DB:TABLE]...'}),
+    'relay-cache': Flags.string({
+      summary: 'Keep each relayed database\'s replica in DIR/DB.relay-cache, so that a restarted relay asks its source only for what changed.',
+      helpValue: 'DIR',
+    }),
     active: Flags.boolean({summary: 'With --sync-from: start in the active role, ready to become a backup on command.'}),
     ...daemonFlags,
   }
@@ -209,10 +219,12 @@ what it replicated; --active starts it active.`
   /** [relay] Serves database `db` as a relay of `remotes`; it appears to clients once the source sent its schema. */
   private serveRelay(server: OvsdbServer, db: string, remotes: string, log: {info(m: string): void}): void {
     if (this.relays.has(db) || server.database(db) !== undefined) throw usageError(`Cannot relay database "${db}": a database of that name is already served`)
-    const relay = new RelayDb(server, db, remotes, {limits: defaultRelayLimits, sourceLimits: this.sourceLimits})
+    const dir = this.flags['relay-cache']
+    const cacheFile = dir === undefined ? undefined : relayCacheFile(dir, db)
+    const relay = new RelayDb(server, db, remotes, {limits: defaultRelayLimits, sourceLimits: this.sourceLimits, cacheFile})
     this.relays.set(db, relay)
     this.onShutdown(() => relay.stop())
-    relay.start()
+    void relay.start()
     log.info(`relaying database "${db}" from ${remotes}`)
   }
 

@@ -13,9 +13,9 @@ import {eventually, run, type ServerProcess, startDbServe} from '../interop/lib.
 export const sbSchema = '/usr/share/ovn/ovn-sb.ovsschema'
 export const vswitchSchema = '/usr/share/openvswitch/vswitch.ovsschema'
 
-/** Starts `db-serve relay:DB:REMOTES` in `dir` on DIR/NAME.sock and DIR/NAME.ctl. */
-export function startRelay(dir: string, name: string, db: string, remotes: string): Promise<ServerProcess> {
-  return startDbServe(dir, [`relay:${db}:${remotes}`], [`--log-file=${path.join(dir, name + '.log')}`], name)
+/** Starts `db-serve relay:DB:REMOTES` in `dir` on DIR/NAME.sock and DIR/NAME.ctl (log DIR/NAME.log), with `extra` flags. */
+export function startRelay(dir: string, name: string, db: string, remotes: string, extra: string[] = []): Promise<ServerProcess> {
+  return startDbServe(dir, [`relay:${db}:${remotes}`], [`--log-file=${path.join(dir, name + '.log')}`, ...extra], name)
 }
 
 /** relay/status-json of a db-serve, through ovs-appctl. */

@@ -31,7 +31,7 @@ class Relay {
 
   async start(): Promise<this> {
     await this.server.remotes.configure([`punix:${this.sock}`])
-    this.relay.start()
+    await this.relay.start()
     await until('the relay to replicate', () => this.relay.link.state === 'replicating')
     return this
   }
@@ -44,7 +44,7 @@ class Relay {
 
   async stop(): Promise<void> {
     for (const c of this.clients) c.close()
-    this.relay.stop()
+    await this.relay.stop()
     await this.server.close()
   }
 }

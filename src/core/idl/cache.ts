@@ -32,7 +32,8 @@ export class ReplicaCacheError extends Error {
   }
 }
 
-interface CacheBody {
+/** What a cache file holds: the database, its schema, the tables and columns kept, and the rows as "initial" updates. */
+export interface CacheBody {
   db: string
   schema: unknown
   tables: {name: string; columns: string[]; where: unknown}[]
@@ -56,6 +57,14 @@ export async function saveReplicaCache(file: string, replica: DigestedReplica): 
     salt: replica.salt === null ? null : toBase64(replica.salt),
     rows,
   }
+  await writeCacheFile(file, body)
+}
+
+/**
+ * Writes a cache body under its checked header, atomically (temporary file, fsync, rename): a crash leaves the
+ * old file or the new one. Shared with the relay's replica cache (src/core/server/relay-cache.ts).
+ */
+export async function writeCacheFile(file: string, body: CacheBody): Promise<void> {
   const text = JSON.stringify(body)
   const header = {format: cacheFormat, version: cacheVersion, sha256: sha256(text), bytes: Buffer.byteLength(text)}
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`)
@@ -75,6 +84,11 @@ function sha256(text: string): string {
 
 /** Reads and checks a cache file; throws ReplicaCacheError when it is damaged or not a cache. */
 export async function loadReplicaCache(file: string): Promise<DigestedReplica> {
+  return replicaOf(file, await readCacheFile(file))
+}
+
+/** Reads a cache file and checks its header, length and checksum; throws ReplicaCacheError when it cannot be trusted. */
+export async function readCacheFile(file: string): Promise<CacheBody> {
   const stat = await fs.stat(file).catch((err: Error) => {
     throw new ReplicaCacheError(file, err.message)
   })
@@ -93,7 +107,11 @@ export async function loadReplicaCache(file: string): Promise<DigestedReplica> {
   if (Buffer.byteLength(body) !== header.bytes || sha256(body) !== header.sha256) {
     throw new ReplicaCacheError(file, 'its checksum does not match: the file is truncated or damaged')
   }
-  return replicaOf(file, JSON.parse(body) as CacheBody)
+  const parsed = JSON.parse(body) as CacheBody
+  if (typeof parsed !== 'object' || parsed === null || typeof parsed.db !== 'string' || typeof parsed.lastTxnId !== 'string') {
+    throw new ReplicaCacheError(file, 'its body is not a replica cache')
+  }
+  return parsed
 }
 
 function replicaOf(file: string, body: CacheBody): DigestedReplica {

@@ -33,6 +33,7 @@ export function formatRelayStatus(list: RelayStatusJson[]): string {
         `Last transaction: ${s.lastTxnId}`,
         `Forwarded transactions waiting: ${s.forwarding}`,
         `Connections: ${s.connects} (${s.fullSyncs} full snapshots, ${s.resumes} resumed), ${s.updates} updates`,
+        `Last sync: ${s.syncMethod ?? 'none'}, ${s.syncRows} rows, ${s.syncBytes} bytes`,
         ...(s.excluded.length > 0 ? [`Excluded: ${s.excluded.join(',')}`] : []),
       ].join('\n') + '\n',
     )

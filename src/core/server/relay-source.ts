@@ -7,9 +7,12 @@
  * measures how far behind the stream the link reads; a probe or request unanswered for sourceTimeoutMs drops
  * the connection. Every wait is bounded; a lost connection is retried through the list with back-off.
  */
+import type {DigestedReplica} from '../idl/digest-replica.js'
 import {connect, type JsonRpcConnection} from '../jsonrpc/index.js'
 import {zeroUuid} from './hosted-db.js'
 import {ReplicaMismatchError} from './relay-apply.js'
+import {checkMember, type ServerRow, serverRowUpdate, WrongMemberError} from './relay-member.js'
+import {resumeFromCache, rowsIn} from './relay-resume.js'
 
 /** Named bounds of a link to a source server. */
 export interface SourceLimits {
@@ -51,6 +54,11 @@ export interface LinkHandlers {
    * transaction id: applied in order, told to clients at once.
    */
   update(commits: readonly SourceCommit[]): void
+  /**
+   * The replica read from the cache, once, when the source's schema matched it: the first monitor then resumes
+   * it (relay-resume.ts) and hands it over to `snapshot` whole.
+   */
+  cachedReplica?(): DigestedReplica | null
   /** The state changed (connected, lost, error). */
   stateChanged(): void
   /** Requests the owner has in flight on the connection (a connection being left is closed once they are answered). */
@@ -66,8 +74,8 @@ export interface SourceCommit {
 /** The source cannot be followed as it is: the link stays in "error" and retries with back-off. */
 export class LinkError extends Error {}
 
-/** The member reached is not the one wanted (not connected to its cluster, or not the leader): try the next. */
-class WrongMemberError extends Error {}
+/** How a monitor caught up with its source. */
+export type SyncMethod = 'history' | 'digest' | 'snapshot'
 
 /** Counters of a link, for relay/status. */
 export interface LinkCounters {
@@ -75,13 +83,12 @@ export interface LinkCounters {
   fullSyncs: number
   resumes: number
   updates: number
-}
-
-/** The _Server.Database row of the followed database, as far as the link needs it. */
-interface ServerRow {
-  model?: string
-  connected?: boolean
-  leader?: boolean
+  /** How the last (re)start of the monitor caught up: the source's history, difference digests, or a snapshot. */
+  syncMethod: SyncMethod | null
+  /** Bytes the source sent for the last (re)start of the monitor: a snapshot, the commits missed, or the digest exchange. */
+  syncBytes: number
+  /** Rows in that reply. */
+  syncRows: number
 }
 
 /** A link to the server a relay or backup follows. */
@@ -94,7 +101,7 @@ export class SourceLink {
   lastTxnId = zeroUuid
   /** Round trip of the last echo through the stream, in ms (null before the first). */
   lagMs: number | null = null
-  readonly counters: LinkCounters = {connects: 0, fullSyncs: 0, resumes: 0, updates: 0}
+  readonly counters: LinkCounters = {connects: 0, fullSyncs: 0, resumes: 0, updates: 0, syncMethod: null, syncBytes: 0, syncRows: 0}
   private conn: JsonRpcConnection | null = null
   private remotes: string[]
   private next = 0
@@ -177,25 +184,30 @@ export class SourceLink {
     if (gen !== this.generation) return conn.close('the link was stopped')
     this.conn = conn
     this.buffered = []
-    conn.setHandler({
-      onRequest: (method, params, id) => (method === 'echo' ? conn.respond(id, params) : conn.respondError(id, {error: 'unknown method'})),
-      onNotification: (method, params) => this.notification(gen, method, params as unknown[]),
-    })
+    this.listen(conn, gen)
     conn.onClose((reason) => {
       if (gen === this.generation) this.failed(gen, new Error(`connection to "${remote}" lost: ${reason}`))
     })
     try {
-      await this.sync(conn, remote)
+      await this.sync(conn, remote, gen)
     } catch (err) {
       if (gen === this.generation) this.failed(gen, err as Error)
     }
+  }
+
+  /** Makes this link the handler of what the source sends on `conn`. */
+  private listen(conn: JsonRpcConnection, gen: number): void {
+    conn.setHandler({
+      onRequest: (method, params, id) => (method === 'echo' ? conn.respond(id, params) : conn.respondError(id, {error: 'unknown method'})),
+      onNotification: (method, params) => this.notification(gen, method, params as unknown[]),
+    })
   }
 
   private request(conn: JsonRpcConnection, method: string, params: unknown[]): Promise<unknown> {
     return conn.request(method, params, {timeoutMs: this.opts.limits.sourceTimeoutMs})
   }
 
-  private async sync(conn: JsonRpcConnection, remote: string): Promise<void> {
+  private async sync(conn: JsonRpcConnection, remote: string, gen: number): Promise<void> {
     const dbs = (await this.request(conn, 'list_dbs', [])) as string[]
     if (!Array.isArray(dbs) || !dbs.includes(this.dbName)) {
       throw new LinkError(`"${remote}" does not serve database "${this.dbName}" (it serves ${JSON.stringify(dbs)})`)
@@ -205,26 +217,14 @@ export class SourceLink {
       await this.request(conn, 'set_db_change_aware', [true])
       const where = [['name', '==', this.dbName]]
       const st = await this.request(conn, 'monitor_cond', ['_Server', 'server', {Database: [{columns: ['name', 'model', 'connected', 'leader'], where}]}])
-      this.serverUpdate(st)
-      this.checkMember(remote)
+      this.serverRow = serverRowUpdate(this.serverRow, st)
+      checkMember(this.serverRow, remote, this.opts.leaderOnly)
     }
     const schema = (await this.request(conn, 'get_schema', [this.dbName])) as Record<string, unknown>
     const tables = this.handlers.schema(schema)
     this.setState('syncing', null)
-    const requests = Object.fromEntries([...tables].map(([t, columns]) => [t, [{columns}]]))
-    const reply = (await this.request(conn, 'monitor_cond_since', [this.dbName, 'db', requests, this.lastTxnId])) as [boolean, string, unknown]
-    if (!Array.isArray(reply) || reply.length !== 3 || typeof reply[1] !== 'string') {
-      throw new LinkError(`"${remote}" answered monitor_cond_since with ${JSON.stringify(reply).slice(0, 200)}`)
-    }
-    const [found, txnId, updates] = reply
-    if (found) {
-      this.counters.resumes++
-      this.handlers.update([{updates, txnId}])
-    } else {
-      this.counters.fullSyncs++
-      this.handlers.snapshot(updates, txnId)
-    }
-    this.lastTxnId = txnId
+    const cached = this.handlers.cachedReplica?.() ?? null
+    const how = cached === null ? await this.monitorSince(conn, remote, tables) : await this.resumeCached(conn, gen, cached)
     const held = this.buffered ?? []
     this.buffered = null
     for (const params of held) this.update3(params)
@@ -233,9 +233,42 @@ export class SourceLink {
     this.failuresInPass = 0
     this.backoffMs = this.opts.limits.reconnectMsMin
     this.connectedRemote = remote
-    this.opts.log('INFO', `${this.dbName}: following "${remote}" (${found ? 'resumed from the last transaction' : 'full snapshot'})`)
+    this.opts.log('INFO', `${this.dbName}: following "${remote}" (${how})`)
     this.armProbe(conn)
     this.setState('replicating', null)
+  }
+
+  /** The monitor of a running relay: monitor_cond_since from the last transaction applied. */
+  private async monitorSince(conn: JsonRpcConnection, remote: string, tables: Map<string, string[]>): Promise<string> {
+    const requests = Object.fromEntries([...tables].map(([t, columns]) => [t, [{columns}]]))
+    const read0 = conn.socket.bytesRead
+    const reply = (await this.request(conn, 'monitor_cond_since', [this.dbName, 'db', requests, this.lastTxnId])) as [boolean, string, unknown]
+    if (!Array.isArray(reply) || reply.length !== 3 || typeof reply[1] !== 'string') {
+      throw new LinkError(`"${remote}" answered monitor_cond_since with ${JSON.stringify(reply).slice(0, 200)}`)
+    }
+    const [found, txnId, updates] = reply
+    this.synced(found ? 'history' : 'snapshot', conn.socket.bytesRead - read0, rowsIn(updates))
+    if (found) this.handlers.update([{updates, txnId}])
+    else this.handlers.snapshot(updates, txnId)
+    this.lastTxnId = txnId
+    return found ? 'resumed from the last transaction' : 'full snapshot'
+  }
+
+  /** The first monitor after a start from the replica cache: history, digests or snapshot (relay-resume.ts). */
+  private async resumeCached(conn: JsonRpcConnection, gen: number, cached: DigestedReplica): Promise<string> {
+    const r = await resumeFromCache(conn, cached, {monitorId: 'db', timeoutMs: this.opts.limits.sourceTimeoutMs, restore: () => this.listen(conn, gen)})
+    this.synced(r.method, r.bytes, r.changed)
+    this.handlers.snapshot(r.rows, r.txnId)
+    this.lastTxnId = r.txnId
+    return `from the replica cache, resumed by ${r.method}: ${r.changed} rows changed, ${r.bytes} bytes`
+  }
+
+  private synced(method: SyncMethod, bytes: number, rows: number): void {
+    if (method === 'snapshot') this.counters.fullSyncs++
+    else this.counters.resumes++
+    this.counters.syncMethod = method
+    this.counters.syncBytes = bytes
+    this.counters.syncRows = rows
   }
 
   private notification(gen: number, method: string, params: unknown[]): void {
@@ -249,7 +282,7 @@ export class SourceLink {
       // Anything else comes after the commits read before it.
       this.flushUpdates()
       if (method === 'update2' && params[0] === 'server') {
-        this.serverUpdate(params[1])
+        this.serverRow = serverRowUpdate(this.serverRow, params[1])
         if (this.connectedRemote !== null) this.leaveIfWrongMember(gen, this.connectedRemote)
       } else if (method === 'monitor_canceled' && params[0] === 'db') {
         throw new LinkError(`the source canceled the monitor of "${this.dbName}" (its schema was converted): following it again`)
@@ -284,31 +317,13 @@ export class SourceLink {
     }
   }
 
-  /** Keeps the _Server.Database row of the followed database from <table-updates2>. */
-  private serverUpdate(updates: unknown): void {
-    const rows = (updates as Record<string, Record<string, Record<string, ServerRow | null>>> | null)?.Database ?? {}
-    for (const update of Object.values(rows)) {
-      const body = update.initial ?? update.insert ?? update.modify
-      if (body) this.serverRow = {...(update.modify ? this.serverRow : {}), ...body}
-      else if ('delete' in update) this.serverRow = {}
-    }
-  }
-
-  /** A clustered source must be connected to its cluster (and lead it, when asked), as ovsdb-cs checks. */
-  private checkMember(remote: string): void {
-    const row = this.serverRow
-    if (row.model !== 'clustered') return
-    if (row.connected === false) throw new WrongMemberError(`"${remote}" is not connected to its cluster`)
-    if (this.opts.leaderOnly && row.leader === false) throw new WrongMemberError(`"${remote}" is not the cluster leader`)
-  }
-
   /**
    * The member stopped leading (or lost its cluster): send nothing new on this connection, let the answers to what
    * was sent arrive (with their updates), then go and find the leader; at most sourceTimeoutMs.
    */
   private leaveIfWrongMember(gen: number, remote: string): void {
     try {
-      this.checkMember(remote)
+      checkMember(this.serverRow, remote, this.opts.leaderOnly)
       return
     } catch (err) {
       if (this.state !== 'replicating') return

@@ -8,11 +8,14 @@
  * Forwarded transactions wait for a connection at most forwardTimeoutMs and then fail, never hang.
  */
 import {type Changes, Database, DatabaseSchema, executeTransaction, type TxnEnv, type TxnOutcome} from '../ovsdb/index.js'
+import type {DigestedReplica} from '../idl/digest-replica.js'
 import {isPassive, parseRemote} from '../jsonrpc/index.js'
 import {HostedDb, type ReplicatedCommit, zeroUuid} from './hosted-db.js'
 import {followedColumns, snapshotToChanges, updatesToChanges} from './relay-apply.js'
+import {RelayCache, schemaText} from './relay-cache.js'
 import {LinkError, type SourceCommit, type SourceLimits, SourceLink, splitRemotes} from './relay-source.js'
 import type {OvsdbServer} from './server.js'
+import {TxnHistory} from './txn-history.js'
 import {newUuid} from './uuid.js'
 
 /** Named bounds of a relay's forwarded transactions. */
@@ -65,6 +68,10 @@ export interface RelayStatusJson {
   fullSyncs: number
   resumes: number
   updates: number
+  /** How the last (re)start of the monitor caught up (history, digest, snapshot), and the bytes and rows it took. */
+  syncMethod: string | null
+  syncBytes: number
+  syncRows: number
   excluded: string[]
 }
 
@@ -91,13 +98,20 @@ export class RelayDb {
   private downTimer: NodeJS.Timeout | null = null
   /** Batches of source commits applied so far. */
   private applied = 0
+  /** The persistent replica, with --relay-cache. */
+  private readonly cache: RelayCache | null
+  /** False while a replica read from the cache waits to be reconciled with the source: clients do not see it yet. */
+  private served = false
+  /** The cached replica's digests, until the first monitor resumes it. */
+  private cachedReplica: DigestedReplica | null = null
 
   constructor(
     private readonly server: OvsdbServer,
     readonly name: string,
     remotes: string,
-    readonly opts: {limits: RelayLimits; sourceLimits: SourceLimits},
+    readonly opts: {limits: RelayLimits; sourceLimits: SourceLimits; cacheFile?: string},
   ) {
+    this.cache = opts.cacheFile === undefined ? null : new RelayCache(opts.cacheFile, name, (level, m) => server.log(level, `relay ${m}`))
     this.link = new SourceLink(
       remotes,
       name,
@@ -106,21 +120,45 @@ export class RelayDb {
         snapshot: (updates, txnId) => this.apply([{updates, txnId}], (db, u) => snapshotToChanges(db, db.schema.tables.keys(), u, newUuid)),
         update: (commits) => this.apply(commits, (db, u) => updatesToChanges(db, u, newUuid)),
         stateChanged: () => this.stateChanged(),
+        cachedReplica: () => {
+          const replica = this.cachedReplica
+          this.cachedReplica = null
+          return replica
+        },
         inFlight: () => [...this.forwarded].filter((f) => f.sent && f.results === null).length,
       },
       {limits: opts.sourceLimits, leaderOnly: true, log: (level, m) => server.log(level, `relay ${m}`)},
     )
   }
 
-  /** Starts following the source. */
-  start(): void {
+  /** Starts following the source, from the replica cache when there is a usable one. */
+  async start(): Promise<void> {
+    const cached = await this.cache?.load()
+    if (cached) this.link.lastTxnId = cached.lastTxnId
+    this.cache?.start(() => this.replicaState())
     this.link.start()
   }
 
-  /** Stops following; waiting writes fail. */
-  stop(): void {
+  /** Stops following; waiting writes fail; the replica cache is saved a last time. */
+  async stop(): Promise<void> {
     this.link.stop()
     for (const f of this.forwarded) this.finish(f, failed('not connected', `relay of "${this.name}" is shutting down`))
+    await this.cache?.stop(() => this.replicaState())
+  }
+
+  /** What the cache saves: the replica once reconciled with the source, at the last transaction applied. */
+  private replicaState(): {db: Database; lastTxnId: string} | null {
+    return this.hosted !== null && this.served ? {db: this.hosted.db, lastTxnId: this.hosted.lastTxnId} : null
+  }
+
+  /** Serves the database to clients (at once, or once a cached replica has been reconciled with the source). */
+  private serve(): void {
+    const hosted = this.hosted as HostedDb
+    this.served = true
+    this.server.addDatabase(hosted, {connected: false, leader: false})
+    // Reads run here on the replica; writes go through the router; "convert" is refused (ovsdb(7): a relay
+    // has no storage of its own).
+    this.server.setReadOnly(this.name, true)
   }
 
   private db(): Database {
@@ -137,14 +175,21 @@ export class RelayDb {
       throw new LinkError(`the source's schema of "${this.name}" cannot be read: ${(err as Error).message}`)
     }
     if (schema.name !== this.name) throw new LinkError(`the source serves schema "${schema.name}" under the name "${this.name}"`)
-    const text = JSON.stringify(schema.toJSON())
+    const text = schemaText(schema)
     if (this.hosted === null) {
-      this.hosted = new HostedDb(this.name, new Database(schema), null, this.server.dbLimits, 'relay')
+      const cached = this.cache?.take(text, schema.version) ?? null
+      this.hosted = new HostedDb(this.name, cached?.db ?? new Database(schema), null, this.server.dbLimits, 'relay')
       this.hosted.router = (ops, env, _opts, reply) => this.route(ops, env, reply)
-      this.server.addDatabase(this.hosted, {connected: false, leader: false})
-      // Reads run here on the replica; writes go through the router; "convert" is refused (ovsdb(7): a relay
-      // has no storage of its own).
-      this.server.setReadOnly(this.name, true)
+      if (cached === null) {
+        this.link.forgetTxnId()
+        this.serve()
+      } else {
+        this.cachedReplica = cached.replica
+        // Clients of the relay from before the restart resume from the cached transaction too.
+        const history = new TxnHistory(this.server.dbLimits)
+        history.reset(cached.lastTxnId)
+        this.hosted.resumeFrom(history, cached.lastTxnId)
+      }
     } else if (text !== this.schemaText) {
       // The source's schema was converted: clients are told as a conversion tells them (monitor_canceled), and
       // the replica is refilled from a full snapshot in the new schema.
@@ -169,6 +214,7 @@ export class RelayDb {
   private apply(commits: readonly SourceCommit[], toChanges: (db: Database, updates: unknown) => Changes): void {
     const hosted = this.hosted as HostedDb
     hosted.commitReplicated(replicated(hosted, commits, toChanges))
+    if (!this.served) this.serve()
     this.applied++
     if (this.forwarded.size > 0) this.check()
   }
@@ -192,7 +238,7 @@ export class RelayDb {
   }
 
   private describe(connected: boolean): void {
-    if (this.hosted !== null) this.server.describe(this.name, {connected, leader: false}, this.hosted)
+    if (this.hosted !== null && this.served) this.server.describe(this.name, {connected, leader: false}, this.hosted)
   }
 
   /** HostedDb's router: reads run here; writes are forwarded. */

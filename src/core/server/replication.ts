@@ -180,6 +180,9 @@ export class Replication {
         fullSyncs: l?.counters.fullSyncs ?? 0,
         resumes: l?.counters.resumes ?? 0,
         updates: l?.counters.updates ?? 0,
+        syncMethod: l?.counters.syncMethod ?? null,
+        syncBytes: l?.counters.syncBytes ?? 0,
+        syncRows: l?.counters.syncRows ?? 0,
         excluded: this.excluded.filter((t) => t.startsWith(`${name}:`)),
       }
     })
