@@ -22,7 +22,7 @@ import {DigestedReplica} from '../src/core/idl/digest-replica.js'
 import {ReplicaMonitor} from '../src/core/idl/resume.js'
 import {connect, type JsonRpcConnection} from '../src/core/jsonrpc/index.js'
 import {DatabaseSchema} from '../src/core/ovsdb/index.js'
-import {createDb, type Peer, startOvnctl, startReal} from './lib/peers.js'
+import {cpuSeconds, createDb, type Peer, startOvnctl, startReal} from './lib/peers.js'
 import {median} from './lib/stats.js'
 
 const nbSchemaPath = process.env.OVN_NB_SCHEMA ?? '/usr/share/ovn/ovn-nb.ovsschema'
@@ -99,6 +99,9 @@ interface Measure {
   roundTrips: number
   ms: number
   overhead?: number
+  /** CPU time of client and server during the exchange (the server's in 10 ms ticks): on shared cores the wall time
+   * also holds the waits for a core. */
+  cpuMs?: {client: number; server: number}
 }
 
 /** Resume by digests (history ignored): bytes both ways, round trips, time until the replica is current. */
@@ -106,13 +109,17 @@ async function byDigest(peer: Peer, replica: DigestedReplica): Promise<Measure> 
   const c = await conn(peer)
   replica.lastTxnId = ''
   collectGarbage()
+  const server0 = cpuSeconds(peer.pid)
+  const client0 = process.cpuUsage()
   const t = performance.now()
   const report = await new ReplicaMonitor(c, replica, {timeoutMs: 600_000}).start()
   const ms = performance.now() - t
+  const client = process.cpuUsage(client0)
+  const cpuMs = {client: (client.user + client.system) / 1000, server: (cpuSeconds(peer.pid) - server0) * 1000}
   c.close()
   if (report.method !== 'digest') throw new Error(`expected a digest resume, got ${report.method}: ${report.refused}`)
   const bytes = report.bytesSent + report.bytesReceived
-  return {bytes, roundTrips: report.roundTrips, ms, overhead: bytes - report.rowBytes}
+  return {bytes, roundTrips: report.roundTrips, ms, overhead: bytes - report.rowBytes, cpuMs}
 }
 
 /** monitor_cond_since with the replica's last transaction, as a client resumes from history. */
@@ -151,7 +158,8 @@ function row4(label: string, m: Measure[], extra = ''): string {
   const overhead = m[0].overhead === undefined ? '' : `${(med((x) => x.overhead!) / 1024).toFixed(1)} KiB`
   const maxRt = Math.max(...m.map((x) => x.roundTrips))
   const rt = maxRt > med((x) => x.roundTrips) ? `${med((x) => x.roundTrips)} (max ${maxRt})` : `${maxRt}`
-  return `| ${label} | ${(med((x) => x.bytes) / 1024).toFixed(1)} KiB | ${overhead} | ${rt} | ${med((x) => x.ms).toFixed(1)} ms | ${extra} |`
+  const cpu = m[0].cpuMs === undefined ? '' : `${med((x) => x.cpuMs!.client).toFixed(0)} + ${med((x) => x.cpuMs!.server).toFixed(0)} ms`
+  return `| ${label} | ${(med((x) => x.bytes) / 1024).toFixed(1)} KiB | ${overhead} | ${rt} | ${med((x) => x.ms).toFixed(1)} ms | ${cpu} | ${extra} |`
 }
 
 async function scenario(n: number, ds: number[], withReal: boolean): Promise<void> {
@@ -173,7 +181,7 @@ async function scenario(n: number, ds: number[], withReal: boolean): Promise<voi
     await byDigest(ours, replica)
     const coldMs = performance.now() - t
     const churn = new Churn(n, uuids)
-    const lines = [`\n## n = ${n} rows (median of ${rounds} rounds)`, '', '| d | method | bytes on the wire | overhead beyond the changed rows | round trips | time to be current | |', '|---|---|---|---|---|---|---|']
+    const lines = [`\n## n = ${n} rows (median of ${rounds} rounds)`, '', '| d | method | bytes on the wire | overhead beyond the changed rows | round trips | time to be current | CPU, client + server | |', '|---|---|---|---|---|---|---|---|']
     for (const d of ds) {
       const digest: Measure[] = []
       const since: Measure[] = []
@@ -185,7 +193,8 @@ async function scenario(n: number, ds: number[], withReal: boolean): Promise<voi
         await Promise.all(peers.map((p, i) => transact(p, ops[i])))
         since.push(await bySince(ours, before))
         digest.push(await byDigest(ours, replica))
-        process.stderr.write(`  n=${n} d=${d} round ${r + 1}: digests ${digest[r].ms.toFixed(1)} ms, ${digest[r].roundTrips} round trips\n`)
+        const {client, server} = digest[r].cpuMs!
+        process.stderr.write(`  n=${n} d=${d} round ${r + 1}: digests ${digest[r].ms.toFixed(1)} ms (CPU ${client.toFixed(0)} + ${server.toFixed(0)} ms), ${digest[r].roundTrips} round trips\n`)
         // The replica is current again, at the last transaction the exchange reported: the next round resumes from it.
       }
       // Snapshots last: sending every row leaves garbage in both processes that the rounds above should not pay for.

@@ -70,8 +70,8 @@ describe('reconcilePlan', () => {
 
   it('needs a third round trip in at most 1 of 1,000 exchanges of 133 differing digests (d = 100 changes)', () => {
     // Only the differing digests matter (the tables are linear), so two small indexes are reused across trials.
-    // Measured over 20,000 seeds (bench/tools/digest-failures.ts): the first table fails in 5.8%, the client's own
-    // table after it in 0.035%. Seeded, so the count below is the same in every run.
+    // Measured over 10,000 seeds (bench/tools/digest-failures.ts): the first table fails in 5.2% of exchanges, and
+    // one exchange in 10,000 needs a third round trip. Seeded, so the count below is the same in every run.
     const trials = 2000
     const server = new DigestIndex()
     const client = new DigestIndex()

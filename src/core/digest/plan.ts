@@ -57,9 +57,11 @@ export interface ReconcileLimits {
 }
 
 /**
- * Defaults, chosen by bench/tools/digest-coding.ts and bench/tools/digest-failures.ts. decodeGrowth 3: the first
- * table fails when the estimate runs below ~0.8 of the truth, the client's table then when it runs below ~0.27
- * (measured at d = 133 differing digests over 20,000 seeds: see BENCHMARKS.md).
+ * Defaults, chosen by bench/tools/digest-coding.ts and bench/tools/digest-failures.ts. With sizeFactor 2 the first
+ * table fails in ~5% of exchanges (the estimate ran low); the client's own table, decodeGrowth = 3 times that
+ * size, then peels in all but ~1 of 10,000 exchanges at 133 differing digests and 1 of 3,000 at 1,333 (see
+ * BENCHMARKS.md). A larger sizeFactor buys the same only with bytes in every exchange: 3.0 still needed a third
+ * round trip in 0.3% at d = 133 and sent 1.8 KB more.
  */
 export const defaultReconcileLimits: ReconcileLimits = {attemptsMax: 3, sizeFactor: 2, subCellsMin: 8, decodeGrowth: 3}
 
