@@ -36,7 +36,20 @@ const zeroUuid = '00000000-0000-0000-0000-000000000000'
 // A full collection before each timed step: the bench's own loading leaves hundreds of MiB of garbage that a
 // long-running client would not carry into a reconnect.
 v8.setFlagsFromString('--expose-gc')
-const collectGarbage = vm.runInNewContext('gc') as () => void
+const gc = vm.runInNewContext('gc') as () => void
+
+/** Time for V8's helper threads to finish sweeping after a full collection: 1 s, ample for a 1 GiB heap. */
+const sweepMs = 1000
+
+/**
+ * A full collection, then a pause while V8 sweeps the heap on helper threads: timed at once, a 1M-row client paid
+ * that sweep inside the exchange, on the same shared cores (client CPU per exchange 116–264 ms, median 158; with
+ * the pause 47–145 ms, median 64). A long-running client does not reconnect in the middle of a full collection.
+ */
+async function collectGarbage(): Promise<void> {
+  gc()
+  await new Promise((resolve) => setTimeout(resolve, sweepMs))
+}
 
 function row(i: number, version = 0): object {
   return {name: `set${i}`, addresses: ['set', [`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, `fd00::${version}:${i.toString(16)}`]]}
@@ -108,7 +121,7 @@ interface Measure {
 async function byDigest(peer: Peer, replica: DigestedReplica): Promise<Measure> {
   const c = await conn(peer)
   replica.lastTxnId = ''
-  collectGarbage()
+  await collectGarbage()
   const server0 = cpuSeconds(peer.pid)
   const client0 = process.cpuUsage()
   const t = performance.now()
@@ -127,7 +140,7 @@ async function bySince(peer: Peer, lastTxnId: string): Promise<Measure> {
   const c = await conn(peer)
   const sent = c.socket.bytesWritten
   const read = c.socket.bytesRead
-  collectGarbage()
+  await collectGarbage()
   const t = performance.now()
   const [found] = (await c.request('monitor_cond_since', ['OVN_Northbound', 'since', requests, lastTxnId], {timeoutMs: 600_000})) as [boolean]
   const ms = performance.now() - t
@@ -143,7 +156,7 @@ async function bySnapshot(peer: Peer): Promise<Measure> {
   const replica = new DigestedReplica(shape)
   const sent = c.socket.bytesWritten
   const read = c.socket.bytesRead
-  collectGarbage()
+  await collectGarbage()
   const t = performance.now()
   const [, , updates] = (await c.request('monitor_cond_since', ['OVN_Northbound', 'snap', requests, zeroUuid], {timeoutMs: 600_000})) as [boolean, string, never]
   replica.replaceAll(updates)
@@ -316,7 +329,7 @@ async function storm(): Promise<void> {
       // Clients are connected one by one (a listen backlog would refuse 200 at once), then all ask together.
       const ourConns: JsonRpcConnection[] = []
       for (let i = 0; i < clients; i++) ourConns.push(await withBacklogRetry(() => conn(ours)))
-      collectGarbage()
+      await collectGarbage()
       let t = performance.now()
       const ourRuns = await Promise.all(ourConns.map((c, i) => digestClient(c, replica, i)))
       results.oursMs.push(performance.now() - t)
@@ -325,7 +338,7 @@ async function storm(): Promise<void> {
       const since = JSON.stringify({id: 1, method: 'monitor_cond_since', params: ['OVN_Northbound', 'm', requests, realTxn]})
       const realSockets: net.Socket[] = []
       for (let i = 0; i < clients; i++) realSockets.push(await rawConnect(real.sock))
-      collectGarbage()
+      await collectGarbage()
       t = performance.now()
       const realRuns = await Promise.all(realSockets.map((s) => rawExchange(s, since)))
       results.realMs.push(performance.now() - t)
