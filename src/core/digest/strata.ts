@@ -77,8 +77,8 @@ export class StrataEstimator {
  * One change to Algorithm 2 of the paper: a stratum that fails while the one below it (twice the load) decodes
  * did not fail for its load but by a coincidence of tiny tables, two of its few elements sharing all k cells
  * ((1/6)^4 per pair here). Stopping there estimated 2^(i+1) per element found above it, and for the top stratum
- * Infinity: a snapshot in ~1 of 750 exchanges at d = 1,000 (bench/tools/digest-failures.ts). Such a stratum
- * counts what it peeled plus the two elements stuck, and decoding goes on.
+ * Infinity: a snapshot in 2 of 3,000 exchanges of 1,333 differing digests (bench/tools/digest-failures.ts). Such
+ * a stratum counts what it peeled plus the two elements stuck, and decoding goes on.
  */
 export function estimateDifference(local: StrataEstimator, remote: StrataEstimator): number {
   const {strata, k, subCells} = local.shape
