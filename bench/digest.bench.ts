@@ -22,7 +22,7 @@ import {DigestedReplica} from '../src/core/idl/digest-replica.js'
 import {ReplicaMonitor} from '../src/core/idl/resume.js'
 import {connect, type JsonRpcConnection} from '../src/core/jsonrpc/index.js'
 import {DatabaseSchema} from '../src/core/ovsdb/index.js'
-import {createDb, type Peer, startOvnctl, startReal} from './lib/peers.js'
+import {cpuSeconds, createDb, type Peer, startOvnctl, startReal} from './lib/peers.js'
 import {median} from './lib/stats.js'
 
 const nbSchemaPath = process.env.OVN_NB_SCHEMA ?? '/usr/share/ovn/ovn-nb.ovsschema'
@@ -36,7 +36,20 @@ const zeroUuid = '00000000-0000-0000-0000-000000000000'
 // A full collection before each timed step: the bench's own loading leaves hundreds of MiB of garbage that a
 // long-running client would not carry into a reconnect.
 v8.setFlagsFromString('--expose-gc')
-const collectGarbage = vm.runInNewContext('gc') as () => void
+const gc = vm.runInNewContext('gc') as () => void
+
+/** Time for V8's helper threads to finish sweeping after a full collection: 1 s, ample for a 1 GiB heap. */
+const sweepMs = 1000
+
+/**
+ * A full collection, then a pause while V8 sweeps the heap on helper threads: timed at once, a 1M-row client paid
+ * that sweep inside the exchange, on the same shared cores (client CPU per exchange 116–264 ms, median 158; with
+ * the pause 47–145 ms, median 64). A long-running client does not reconnect in the middle of a full collection.
+ */
+async function collectGarbage(): Promise<void> {
+  gc()
+  await new Promise((resolve) => setTimeout(resolve, sweepMs))
+}
 
 function row(i: number, version = 0): object {
   return {name: `set${i}`, addresses: ['set', [`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, `fd00::${version}:${i.toString(16)}`]]}
@@ -99,20 +112,27 @@ interface Measure {
   roundTrips: number
   ms: number
   overhead?: number
+  /** CPU time of client and server during the exchange (the server's in 10 ms ticks): on shared cores the wall time
+   * also holds the waits for a core. */
+  cpuMs?: {client: number; server: number}
 }
 
 /** Resume by digests (history ignored): bytes both ways, round trips, time until the replica is current. */
 async function byDigest(peer: Peer, replica: DigestedReplica): Promise<Measure> {
   const c = await conn(peer)
   replica.lastTxnId = ''
-  collectGarbage()
+  await collectGarbage()
+  const server0 = cpuSeconds(peer.pid)
+  const client0 = process.cpuUsage()
   const t = performance.now()
   const report = await new ReplicaMonitor(c, replica, {timeoutMs: 600_000}).start()
   const ms = performance.now() - t
+  const client = process.cpuUsage(client0)
+  const cpuMs = {client: (client.user + client.system) / 1000, server: (cpuSeconds(peer.pid) - server0) * 1000}
   c.close()
   if (report.method !== 'digest') throw new Error(`expected a digest resume, got ${report.method}: ${report.refused}`)
   const bytes = report.bytesSent + report.bytesReceived
-  return {bytes, roundTrips: report.roundTrips, ms, overhead: bytes - report.rowBytes}
+  return {bytes, roundTrips: report.roundTrips, ms, overhead: bytes - report.rowBytes, cpuMs}
 }
 
 /** monitor_cond_since with the replica's last transaction, as a client resumes from history. */
@@ -120,7 +140,7 @@ async function bySince(peer: Peer, lastTxnId: string): Promise<Measure> {
   const c = await conn(peer)
   const sent = c.socket.bytesWritten
   const read = c.socket.bytesRead
-  collectGarbage()
+  await collectGarbage()
   const t = performance.now()
   const [found] = (await c.request('monitor_cond_since', ['OVN_Northbound', 'since', requests, lastTxnId], {timeoutMs: 600_000})) as [boolean]
   const ms = performance.now() - t
@@ -136,7 +156,7 @@ async function bySnapshot(peer: Peer): Promise<Measure> {
   const replica = new DigestedReplica(shape)
   const sent = c.socket.bytesWritten
   const read = c.socket.bytesRead
-  collectGarbage()
+  await collectGarbage()
   const t = performance.now()
   const [, , updates] = (await c.request('monitor_cond_since', ['OVN_Northbound', 'snap', requests, zeroUuid], {timeoutMs: 600_000})) as [boolean, string, never]
   replica.replaceAll(updates)
@@ -151,7 +171,8 @@ function row4(label: string, m: Measure[], extra = ''): string {
   const overhead = m[0].overhead === undefined ? '' : `${(med((x) => x.overhead!) / 1024).toFixed(1)} KiB`
   const maxRt = Math.max(...m.map((x) => x.roundTrips))
   const rt = maxRt > med((x) => x.roundTrips) ? `${med((x) => x.roundTrips)} (max ${maxRt})` : `${maxRt}`
-  return `| ${label} | ${(med((x) => x.bytes) / 1024).toFixed(1)} KiB | ${overhead} | ${rt} | ${med((x) => x.ms).toFixed(1)} ms | ${extra} |`
+  const cpu = m[0].cpuMs === undefined ? '' : `${med((x) => x.cpuMs!.client).toFixed(0)} + ${med((x) => x.cpuMs!.server).toFixed(0)} ms`
+  return `| ${label} | ${(med((x) => x.bytes) / 1024).toFixed(1)} KiB | ${overhead} | ${rt} | ${med((x) => x.ms).toFixed(1)} ms | ${cpu} | ${extra} |`
 }
 
 async function scenario(n: number, ds: number[], withReal: boolean): Promise<void> {
@@ -173,7 +194,7 @@ async function scenario(n: number, ds: number[], withReal: boolean): Promise<voi
     await byDigest(ours, replica)
     const coldMs = performance.now() - t
     const churn = new Churn(n, uuids)
-    const lines = [`\n## n = ${n} rows (median of ${rounds} rounds)`, '', '| d | method | bytes on the wire | overhead beyond the changed rows | round trips | time to be current | |', '|---|---|---|---|---|---|---|']
+    const lines = [`\n## n = ${n} rows (median of ${rounds} rounds)`, '', '| d | method | bytes on the wire | overhead beyond the changed rows | round trips | time to be current | CPU, client + server | |', '|---|---|---|---|---|---|---|---|']
     for (const d of ds) {
       const digest: Measure[] = []
       const since: Measure[] = []
@@ -185,7 +206,8 @@ async function scenario(n: number, ds: number[], withReal: boolean): Promise<voi
         await Promise.all(peers.map((p, i) => transact(p, ops[i])))
         since.push(await bySince(ours, before))
         digest.push(await byDigest(ours, replica))
-        process.stderr.write(`  n=${n} d=${d} round ${r + 1}: digests ${digest[r].ms.toFixed(1)} ms, ${digest[r].roundTrips} round trips\n`)
+        const {client, server} = digest[r].cpuMs!
+        process.stderr.write(`  n=${n} d=${d} round ${r + 1}: digests ${digest[r].ms.toFixed(1)} ms (CPU ${client.toFixed(0)} + ${server.toFixed(0)} ms), ${digest[r].roundTrips} round trips\n`)
         // The replica is current again, at the last transaction the exchange reported: the next round resumes from it.
       }
       // Snapshots last: sending every row leaves garbage in both processes that the rounds above should not pay for.
@@ -307,7 +329,7 @@ async function storm(): Promise<void> {
       // Clients are connected one by one (a listen backlog would refuse 200 at once), then all ask together.
       const ourConns: JsonRpcConnection[] = []
       for (let i = 0; i < clients; i++) ourConns.push(await withBacklogRetry(() => conn(ours)))
-      collectGarbage()
+      await collectGarbage()
       let t = performance.now()
       const ourRuns = await Promise.all(ourConns.map((c, i) => digestClient(c, replica, i)))
       results.oursMs.push(performance.now() - t)
@@ -316,7 +338,7 @@ async function storm(): Promise<void> {
       const since = JSON.stringify({id: 1, method: 'monitor_cond_since', params: ['OVN_Northbound', 'm', requests, realTxn]})
       const realSockets: net.Socket[] = []
       for (let i = 0; i < clients; i++) realSockets.push(await rawConnect(real.sock))
-      collectGarbage()
+      await collectGarbage()
       t = performance.now()
       const realRuns = await Promise.all(realSockets.map((s) => rawExchange(s, since)))
       results.realMs.push(performance.now() - t)

@@ -170,13 +170,15 @@ The request is
 .PP
 as for \fBmonitor_cond_since\fR, plus a \fI<digest\-message>\fR: an object whose \fBtype\fR is \fBestimate\fR
 (with \fBsalt\-id\fR, \fBsub\-cells\-max\fR and \fBdata\fR), \fBgrow\fR (\fBsalt\-id\fR, \fBsub\-cells\fR),
-\fBrequest\fR (\fBsalt\-id\fR, \fBgeneration\fR, \fBdata\fR) or \fBsnapshot\fR; \fBdata\fR is base64.
+\fBrequest\fR or \fBdecode\fR (\fBsalt\-id\fR, \fBgeneration\fR, \fBdata\fR) or \fBsnapshot\fR; \fBdata\fR is base64.
 The client sends the request once per round, each time complete, so the server keeps no state between rounds.
 The result is an object whose \fBoutcome\fR is one of:
 .TP
 .B table
 An IBLT (\fBdata\fR) and the \fBgeneration\fR it describes; no monitor is started yet. The client peels it and sends
-\fBrequest\fR with the digests it lacks, or \fBgrow\fR for a larger table when peeling fails.
+\fBrequest\fR with the digests it lacks; when peeling fails it sends \fBdecode\fR with its own table, three
+times the size, which the server peels: the last round then ends in \fBrows\fR all the same (a server table twice
+that size comes back if that fails too). \fBgrow\fR asks again for a table of a given size (after damage).
 .TP
 .B salt
 The client's digests were made under another salt: \fBsalt\fR (base64) and \fBsalt\-id\fR are the server's; the
@@ -186,14 +188,15 @@ client digests its rows again and starts over. No monitor is started.
 The last round: \fBupdates\fR holds \fI<table\-updates2>\fR (for \fBhistory\fR the commits since
 \fI<last\-txn\-id>\fR, for \fBrows\fR the rows the client lacks as \fBinsert\fR and rows removed during the exchange
 as \fBdelete\fR, for \fBsnapshot\fR every row as \fBinitial\fR), with \fBlast\-txn\-id\fR, \fBsalt\fR and
-\fBsalt\-id\fR. The monitor \fI<json\-value>\fR then runs as one started by \fBmonitor_cond_since\fR: later commits
+\fBsalt\-id\fR; after \fBdecode\fR, \fBdeletes\fR (base64) lists the digests of the rows only the client holds. The monitor \fI<json\-value>\fR then runs as one started by \fBmonitor_cond_since\fR: later commits
 arrive as \fBupdate3\fR notifications, none missed. \fBrefused\fR, when present, says why the client's digests were
 not used.
 .PP
 A message of the wrong size, for another schema, condition or salt, or damaged in transit (each carries a
 checksum) is refused: a malformed \fI<digest\-message>\fR is a \fBsyntax error\fR naming the field; a damaged
 estimate ends in a \fBsnapshot\fR whose \fBrefused\fR says why; a table that does not peel, or whose result does
-not match the server's set summary, makes the client ask for a larger one, and after three tables for a snapshot.
+not match the server's set summary, makes the client send a larger one of its own, and after three tables ask
+for a snapshot.
 A replica is never changed from a table that was not verified.
 Clients that do not know the method, such as the OVS IDLs, are not affected.
 .PP

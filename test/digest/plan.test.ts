@@ -62,10 +62,33 @@ describe('reconcilePlan', () => {
     assert.ok((outcomes.get('rows') ?? 0) > 0, `outcomes: ${JSON.stringify([...outcomes])}`)
   })
 
-  it('needs at most two round trips and one table in nearly every exchange with default limits', () => {
+  it('needs at most two round trips in every exchange of a small sample with default limits', () => {
     const logs = Array.from({length: 20}, (_, i) => reconcileAndCompare({n: 2000, inserts: 20 + i, deletes: 20, updates: 10 + i}, {}, {}, i))
     const slow = logs.filter((log) => log.roundTrips > 2)
-    assert.ok(slow.length <= 2, `exchanges over two round trips: ${slow.map((log) => log.transcript.join(' ')).join('; ')}`)
+    assert.equal(slow.length, 0, `exchanges over two round trips: ${slow.map((log) => log.transcript.join(' ')).join('; ')}`)
+  })
+
+  it('needs a third round trip in at most 1 of 1,000 exchanges of 133 differing digests (d = 100 changes)', () => {
+    // Only the differing digests matter (the tables are linear), so two small indexes are reused across trials.
+    // Measured over 10,000 seeds (bench/tools/digest-failures.ts): the first table fails in 5.2% of exchanges, and
+    // one exchange in 10,000 needs a third round trip. Seeded, so the count below is the same in every run.
+    const trials = 2000
+    const server = new DigestIndex()
+    const client = new DigestIndex()
+    const ctx = (index: DigestIndex) => ({index, fingerprint: schema, saltId: 1})
+    let clientTables = 0
+    const slow: string[] = []
+    for (let t = 0; t < trials; t++) {
+      const rows = Array.from({length: 133}, (_, i) => ({id: `x${t}-${i}`, digest: rowDigest(salt, `trial ${t} row ${i}`)}))
+      rows.forEach(({id, digest}, i) => (i % 2 === 0 ? server : client).set(id, digest))
+      const log = exchange(ctx(server), ctx(client))
+      assert.deepEqual(contents(client), contents(server), log.transcript.join(' '))
+      if (log.transcript.some((step) => step.startsWith('decode'))) clientTables++
+      if (log.roundTrips > 2) slow.push(log.transcript.join(' '))
+      for (const {id} of rows) server.delete(id), client.delete(id)
+    }
+    assert.ok(clientTables > 0, 'no first table failed: the fallback was not exercised')
+    assert.ok(slow.length <= trials / 1000, `${slow.length} of ${trials} exchanges over two round trips: ${slow.join('; ')}`)
   })
 
   it('grows an undersized table and still ends identical', () => {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
+import {mix, seeds, trailingZeros} from '../../src/core/digest/mix.js'
+import type {Digest} from '../../src/core/digest/siphash.js'
 import {estimateDifference, StrataEstimator} from '../../src/core/digest/strata.js'
 
 /** Two estimators over `shared` common digests and `d` digests on one side or the other, from a seed. */
@@ -46,6 +48,33 @@ describe('strata estimator', () => {
   it('reports Infinity when the difference is beyond its top stratum', () => {
     const [a, b] = pair(3, 0, 200_000)
     assert.equal(estimateDifference(a, b), Infinity)
+  })
+
+  it('does not give up when two digests stick together in the top stratum by coincidence', () => {
+    // Two digests of the top stratum whose 16-bit keys pick the same cell in every sub-table: that stratum
+    // cannot peel them, although it holds almost nothing.
+    const probe = new StrataEstimator()
+    const top = probe.shape.strata - 1
+    const cellsOf = (d: Digest) => {
+      const key = d.hi ^ d.lo
+      const key16 = (key ^ (key >>> 16)) & 0xffff
+      return Array.from({length: probe.shape.k}, (_, j) => probe.strata[top].cellOf(j, 0, key16)).join(',')
+    }
+    const seen = new Map<string, Digest>()
+    let stuck: [Digest, Digest] | undefined
+    for (let i = 0; stuck === undefined && i < 10_000_000; i++) {
+      const d = {hi: mix(i, 0, 0x1234), lo: mix(i, 1, 0x1234)}
+      if (trailingZeros(mix(d.hi, d.lo, seeds.stratum)) < top) continue
+      const other = seen.get(cellsOf(d))
+      if (other !== undefined && ((other.hi ^ other.lo) & 0xffff) !== ((d.hi ^ d.lo) & 0xffff)) stuck = [other, d]
+      seen.set(cellsOf(d), d)
+    }
+    assert.ok(stuck, 'no pair found')
+    const [a, b] = pair(11, 100, 300)
+    a.add(stuck[0])
+    a.add(stuck[1])
+    const estimate = estimateDifference(a, b)
+    assert.ok(estimate >= 151 && estimate <= 604, `estimate ${estimate} for a difference of 302`)
   })
 
   it('is back to empty after removing what was added', () => {

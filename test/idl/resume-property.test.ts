@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
+import {toBase64} from '../../src/core/digest/base64.js'
+import {encodeEstimator} from '../../src/core/digest/wire.js'
 import {DigestedReplica} from '../../src/core/idl/digest-replica.js'
 import {ReplicaMonitor} from '../../src/core/idl/resume.js'
 import {connect} from '../../src/core/jsonrpc/index.js'
@@ -109,6 +111,49 @@ describe('resuming a replica, property', () => {
     for (const damage of ['corrupt-first-table', 'truncate-first-table'] as const) {
       const report = await run({n: 800, inserts: 20, deletes: 20, updates: 20, damage})
       assert.ok(report.roundTrips >= 2, `${damage}: ${report.method} in ${report.roundTrips} round trips`)
+    }
+  })
+
+  it('ends in two round trips when the first table does not peel: the server peels the client\'s own table', async () => {
+    const h = await new Harness({dbLimits: {historyTxnsMax: 0}}).start()
+    const conns: {close(): void}[] = []
+    try {
+      const client = await h.client()
+      const tx = (ops: unknown[]) => client.call('transact', ['Test', ...ops])
+      await tx(Array.from({length: 800}, (_, i) => ({op: 'insert', table: 'Switch', row: {name: `sw${i}`}})))
+      const resume = async (replica: DigestedReplica, onRequest?: (params: unknown[]) => unknown[]) => {
+        const conn = await connect(`unix:${h.sock}`, {timeoutMs: 2000})
+        conns.push(conn)
+        const monitor = new ReplicaMonitor(conn, replica, {timeoutMs: 10_000})
+        const request = monitor.request.bind(monitor)
+        if (onRequest) monitor.request = (method, params) => request(method, method === 'monitor_cond_digest' ? onRequest(params) : params)
+        return monitor.start()
+      }
+      const replica = new DigestedReplica(shape)
+      await resume(replica)
+      await tx([
+        ...Array.from({length: 20}, (_, i) => ({op: 'insert', table: 'Switch', row: {name: `new${i}`}})),
+        ...Array.from({length: 20}, (_, i) => ({op: 'delete', table: 'Switch', where: [['name', '==', `sw${i}`]]})),
+      ])
+      const truth = new DigestedReplica(shape)
+      await resume(truth)
+      // The estimator of the server's own set (the fresh replica's) makes the server estimate no difference and
+      // send its smallest table, 4 × 8 cells, where 40 digests differ: it cannot peel.
+      const header = {fingerprint: replica.fingerprint, saltId: replica.saltId, summary: replica.index.summary()}
+      const lying = toBase64(encodeEstimator(truth.index.estimator(), header))
+      const sent: string[] = []
+      const report = await resume(replica, (params) => {
+        const message = params[4] as Record<string, unknown>
+        sent.push(String(message.type))
+        return message.type === 'estimate' ? [...params.slice(0, 4), {...message, data: lying}] : params
+      })
+      assert.deepEqual(sent, ['estimate', 'decode'])
+      assert.equal(report.method, 'digest')
+      assert.equal(report.roundTrips, 2)
+      assert.deepEqual(contents(replica), contents(truth))
+    } finally {
+      for (const conn of conns) conn.close()
+      await h.stop()
     }
   })
 

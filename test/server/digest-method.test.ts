@@ -33,7 +33,7 @@ describe('monitor_cond_digest on the server', () => {
   it('refuses a message that is not a digest message with a syntax error naming the field', async () => {
     assert.deepEqual(((await call('estimate')).error as {error: string}).error, 'syntax error')
     const noType = (await call({type: 'guess'})).error as {details: string}
-    assert.match(noType.details, /"type" must be "estimate", "grow", "request" or "snapshot", not "guess"/)
+    assert.match(noType.details, /"type" must be "estimate", "grow", "decode", "request" or "snapshot", not "guess"/)
     const badSize = (await call({type: 'grow', 'salt-id': saltId, 'sub-cells': -1})).error as {details: string}
     assert.match(badSize.details, /"sub-cells" must be an integer/)
     const few = (await c.try('monitor_cond_digest', ['Test', 'm', requests])).error as {details: string}

@@ -5,7 +5,6 @@
  * of any size dividing its own by folding (O(cells), no pass over the rows). The index also maps rows to digests
  * and back, so a peer's request by digest can be answered with rows.
  */
-import {digestHex} from './row-digest.js'
 import {Iblt} from './iblt.js'
 import type {Digest} from './siphash.js'
 import {defaultStrataShape, StrataEstimator, type StrataShape} from './strata.js'
@@ -28,6 +27,14 @@ export interface DigestIndexOptions {
  * (with 2520 the sizes above 840 were 1260 and 2520: up to 50% of a large table was padding).
  */
 export const defaultDigestIndexOptions: DigestIndexOptions = {k: 4, subCellsMax: 10080, strata: defaultStrataShape}
+
+/**
+ * A digest as a map key: its four 16-bit halves as UTF-16 units. Building 16 hex digits per row was ~10% of
+ * digesting 1M rows (a CPU profile of the first exchange of a shape); four units hash and compare faster too.
+ */
+function keyOf(digest: Digest): string {
+  return String.fromCharCode(digest.hi >>> 16, digest.hi & 0xffff, digest.lo >>> 16, digest.lo & 0xffff)
+}
 
 /** The digests of a set of rows, keyed by the caller's row id (e.g. table name and UUID). */
 export class DigestIndex {
@@ -65,7 +72,7 @@ export class DigestIndex {
       this.delete(rowId)
     }
     this.digestByRow.set(rowId, digest)
-    const key = digestHex(digest)
+    const key = keyOf(digest)
     const holder = this.rowByDigest.get(key)
     if (holder === undefined) this.rowByDigest.set(key, rowId)
     else {
@@ -80,7 +87,7 @@ export class DigestIndex {
     const digest = this.digestByRow.get(rowId)
     if (digest === undefined) return false
     this.digestByRow.delete(rowId)
-    const key = digestHex(digest)
+    const key = keyOf(digest)
     const others = this.collided.get(key)
     if (others !== undefined) {
       this.collidedRows--
@@ -106,7 +113,7 @@ export class DigestIndex {
 
   /** The row holding a digest, if any. */
   rowOf(digest: Digest): string | undefined {
-    return this.rowByDigest.get(digestHex(digest))
+    return this.rowByDigest.get(keyOf(digest))
   }
 
   /** Every row id in the set. */

@@ -6,11 +6,12 @@
  *
  *   params: [<db-name>, <json-value> monitor id, <monitor-cond-requests>, <last-txn-id>, <digest-message>]
  *   <digest-message>: {"type": "estimate", "salt-id", "sub-cells-max", "data"} | {"type": "grow", "salt-id",
- *                     "sub-cells"} | {"type": "request", "salt-id", "generation", "data"} | {"type": "snapshot"}
+ *                     "sub-cells"} | {"type": "request" | "decode", "salt-id", "generation", "data"} | {"type": "snapshot"}
  *   result, exchange goes on (no monitor yet): {"outcome": "table", "data", "generation"} |
  *                                              {"outcome": "salt", "salt", "salt-id"}
  *   result, monitor started: {"outcome": "history" | "in-sync" | "rows" | "snapshot", "last-txn-id",
- *                             "updates": <table-updates2>, "salt", "salt-id"[, "refused"]}
+ *                             "updates": <table-updates2>, "salt", "salt-id"[, "refused"][, "deletes"]}
+ *   "deletes" (after "decode"): base64 digest list of the rows the client holds and the server does not.
  */
 import type {ReconcileRequest} from './plan.js'
 
@@ -22,7 +23,7 @@ export interface DigestMessage {
   readonly request: ReconcileRequest
   /** Salt id the client's digests were made with (absent for a snapshot request). */
   readonly saltId?: number
-  /** For "request": the generation of the table the client decoded. */
+  /** For "request" and "decode": the generation of the (last) table the server sent. */
   readonly generation?: number
 }
 
@@ -56,13 +57,14 @@ export function parseDigestMessage(json: unknown): DigestMessage {
     case 'grow':
       return {request: {type: 'grow', subCells: field(m, 'sub-cells', 'uint') as number}, saltId: field(m, 'salt-id', 'uint') as number}
     case 'request':
+    case 'decode':
       return {
-        request: {type: 'request', data: field(m, 'data', 'string') as string},
+        request: {type: m.type, data: field(m, 'data', 'string') as string},
         saltId: field(m, 'salt-id', 'uint') as number,
         generation: field(m, 'generation', 'uint') as number,
       }
     default:
-      throw new DigestMessageError(`"type" must be "estimate", "grow", "request" or "snapshot", not ${JSON.stringify(m.type) ?? 'absent'}`)
+      throw new DigestMessageError(`"type" must be "estimate", "grow", "decode", "request" or "snapshot", not ${JSON.stringify(m.type) ?? 'absent'}`)
   }
 }
 
@@ -78,7 +80,8 @@ export function digestMessageJSON(message: DigestMessage): Record<string, unknow
     case 'grow':
       return {type: 'grow', ...salt, 'sub-cells': r.subCells}
     case 'request':
-      return {type: 'request', ...salt, generation: message.generation, data: r.data}
+    case 'decode':
+      return {type: r.type, ...salt, generation: message.generation, data: r.data}
   }
 }
 
@@ -96,6 +99,8 @@ export type DigestResult =
       readonly salt: string
       readonly saltId: number
       readonly refused?: string
+      /** After "decode": base64 digest list of rows only the client holds. */
+      readonly deletes?: string
     }
 
 /** Reads the server's result; throws DigestMessageError when it is not one. */
@@ -120,6 +125,7 @@ export function parseDigestResult(json: unknown): DigestResult {
         salt: field(m, 'salt', 'string') as string,
         saltId: field(m, 'salt-id', 'uint') as number,
         refused: typeof m.refused === 'string' ? m.refused : undefined,
+        deletes: m.deletes === undefined ? undefined : (field(m, 'deletes', 'string') as string),
       }
     }
     default:

@@ -94,7 +94,7 @@ export class DigestedReplica {
   /** Applies <table-updates2> (initial, insert, modify, delete); re-digests the rows it changes. */
   apply(updates: TableUpdates2): ReplicaEvent[] {
     const events = this.replica.apply(updates)
-    for (const e of events) this.redigest(e.table, e.uuid)
+    for (const e of events) this.redigest(e.table, e.uuid, e.action === 'delete' ? undefined : e.row)
     return events
   }
 
@@ -112,7 +112,8 @@ export class DigestedReplica {
       }
       const [event] = this.replica.apply({[table]: {[uuid]: {insert: row}}})
       if (event === undefined) continue
-      this.redigest(table, uuid)
+      // The event holds the row as stored (defaults filled in): digest that rather than convert the row again.
+      this.redigest(table, uuid, event.row)
       if (old === undefined) events.push(event)
       else {
         const changed = Object.keys(event.row).filter((c) => JSON.stringify(event.row[c]) !== JSON.stringify(old[c]))
@@ -133,10 +134,10 @@ export class DigestedReplica {
     return this.replaceRows(rows)
   }
 
-  private redigest(table: string, uuid: string): void {
+  private redigest(table: string, uuid: string, stored?: Record<string, unknown>): void {
     if (this.key === null) return
     const rowId = rowIdOf(table, uuid)
-    const row = this.replica.row(table, uuid)
+    const row = stored ?? this.replica.row(table, uuid)
     if (row === undefined) {
       this.digests.delete(rowId)
       return

@@ -165,8 +165,17 @@ class Exchange {
         if (step.send === undefined) step = {...step, send: {type: 'request', data: toBase64(encodeDigestList([], {...this.header()}))}}
         continue
       }
+      if (result.outcome === 'rows' && step.state.phase === 'awaiting-decode') this.deletes = this.decoded(step, result.deletes)
       return this.finish(result)
     }
+  }
+
+  /** The server peeled the replica's own table: the rows it lists only the replica holds. */
+  private decoded(step: ClientStep, deletes: string | undefined): readonly string[] {
+    const next = clientStep(this.ctx, step.state, {type: 'rows', rowIds: [], unknown: 0, deletes})
+    // The server has started the monitor already: a list it cannot read leaves no way to finish this exchange.
+    if (next.state.phase !== 'done') throw new Error('Cannot resume monitor: the server\'s list of rows to delete was refused')
+    return next.deleteRowIds ?? []
   }
 
   private header() {

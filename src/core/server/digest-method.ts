@@ -95,7 +95,8 @@ function answer(round: Round): unknown {
       if (moved === null) return snapshot(round, registry, 'the table decoded is older than the rows changed since')
       for (const rowId of reply.rowIds) moved.add(rowId)
       start(round)
-      return {...final(registry, 'rows', hosted.lastTxnId, rowsOf(hosted, shape, round.specs, moved)), unknown: reply.unknown}
+      const updates = rowsOf(hosted, shape, round.specs, moved)
+      return {...final(registry, 'rows', hosted.lastTxnId, updates), unknown: reply.unknown, ...(reply.deletes === undefined ? {} : {deletes: reply.deletes})}
     }
   }
 }
