@@ -7,7 +7,8 @@
  */
 import {ovnSymbolTable, type SymbolTable} from '../pipeline/symbols.js'
 import type {GroupSpec} from '../pipeline/actions-encode.js'
-import {compileLflow, mentions, type CompiledLflow, type DesiredFlow, type Compiled, type LflowEnv, type Parsed} from './lflow.js'
+import {compileLflow, mentions, type CompiledLflow, type DesiredFlow, type CompiledText, type LflowEnv, type ParseCache} from './lflow.js'
+import {DesiredTable} from './desired-table.js'
 import type {SbChanges, SbIndex} from './sb-index.js'
 import type {Datapath, LogicalFlow} from './sb-model.js'
 
@@ -40,10 +41,13 @@ export class FlowEngine {
   /** Conjunction ids each logical flow used, reused in order when it is compiled again (no churn in the switch). */
   private readonly conjIds = new Map<string, number[]>()
   /** Parsed logical flow texts; bounded by parseCacheMax entries. */
-  private readonly parseCache = new Map<string, Parsed>()
+  private readonly parseCache: ParseCache = new Map()
   /** Compiled datapath-independent logical flows; bounded by parseCacheMax entries. */
-  private readonly compiledCache = new Map<string, Compiled & {text: string}>()
+  private readonly compiledCache = new Map<string, CompiledText>()
   private readonly symtab: SymbolTable = ovnSymbolTable()
+  /** The flows of every compiled logical flow and of the physical pipeline, by identity. */
+  readonly table = new DesiredTable()
+  private physical: readonly DesiredFlow[] = []
   local: ReadonlySet<string> = new Set()
 
   private localPorts: ReadonlySet<string> = new Set()
@@ -82,6 +86,8 @@ export class FlowEngine {
     this.local = local
     this.localPortsChanged = false
     this.cache.clear()
+    this.table.clear()
+    this.physical = []
     const run: EngineRun = {full: true, compiled: 0, errors: []}
     for (const lf of this.sb.lflows.values()) this.compile(lf, run)
     return run
@@ -104,7 +110,7 @@ export class FlowEngine {
     }
     const run: EngineRun = {full: false, compiled: 0, errors: []}
     for (const uuid of dirty) {
-      this.cache.delete(uuid)
+      this.forget(uuid)
       const lf = this.sb.lflows.get(uuid)
       if (lf) this.compile(lf, run)
       else {
@@ -116,16 +122,24 @@ export class FlowEngine {
     return run
   }
 
-  /** The flows and groups of all compiled logical flows plus `physical`, one flow per OpenFlow identity. */
-  desired(physical: readonly DesiredFlow[]): {flows: DesiredFlow[]; groups: GroupSpec[]} {
-    const flows = new Map<string, DesiredFlow>()
+  /**
+   * Puts `physical` (the physical pipeline's flows, recomputed by the caller) into the table in place of the last
+   * ones, and returns the groups of the compiled logical flows and the identities of the table changed since the
+   * last call.
+   */
+  desired(physical: readonly DesiredFlow[]): {groups: GroupSpec[]; changed: Set<string>} {
+    this.physical = this.table.replace(this.physical, physical)
     const groups = new Map<number, GroupSpec>()
-    for (const f of physical) flows.set(desiredKey(f), f)
-    for (const c of this.cache.values()) {
-      for (const f of c.flows) addFlow(flows, f)
-      for (const g of c.groups) groups.set(g.id, g)
-    }
-    return {flows: [...flows.values()], groups: [...groups.values()]}
+    for (const c of this.cache.values()) for (const g of c.groups) groups.set(g.id, g)
+    return {groups: [...groups.values()], changed: this.table.takeChanges()}
+  }
+
+  /** Takes a logical flow's flows out of the table. */
+  private forget(uuid: string): void {
+    const old = this.cache.get(uuid)
+    if (!old) return
+    this.table.remove(old.flows)
+    this.cache.delete(uuid)
   }
 
   private isLocal(lf: LogicalFlow): boolean {
@@ -138,6 +152,7 @@ export class FlowEngine {
     if (dps.length === 0) return
     if (lf.inOutPort !== undefined && !this.isRelated(lf.inOutPort)) {
       // A flow for another chassis' port (ovn-controller skips it too): remember it compiled to nothing.
+      this.forget(lf.uuid)
       this.cache.set(lf.uuid, {flows: [], groups: [], errors: []})
       return
     }
@@ -154,7 +169,9 @@ export class FlowEngine {
     if (this.compiledCache.size >= parseCacheMax) this.compiledCache.clear()
     const c = compileLflow(lf, dps, {...this.env(), conjId})
     if (ids.length > 0) this.conjIds.set(lf.uuid, ids)
+    this.forget(lf.uuid)
     this.cache.set(lf.uuid, c)
+    this.table.add(c.flows)
     run.compiled++
     for (const message of c.errors) run.errors.push({uuid: lf.uuid, stage: lf.stage, match: lf.match, actions: lf.actions, message})
   }
@@ -211,24 +228,6 @@ export class FlowEngine {
     }
     return this.envCache
   }
-}
-
-/** Adds a flow; two logical flows that yield the same OpenFlow identity share it (conjunctions are merged). */
-function addFlow(flows: Map<string, DesiredFlow>, f: DesiredFlow): void {
-  const key = desiredKey(f)
-  const old = flows.get(key)
-  if (!old) return void flows.set(key, f)
-  if (old.actions.startsWith('conjunction(') && f.actions.startsWith('conjunction(')) {
-    if (!old.actions.includes(f.actions)) flows.set(key, {...old, actions: `${old.actions},${f.actions}`})
-    return
-  }
-  // ovn-controller keeps one of two logical flows that compile to the same OpenFlow flow: keep the lower UUID.
-  if (f.origin < old.origin) flows.set(key, f)
-}
-
-/** A flow's OpenFlow identity: table, priority, match. */
-function desiredKey(f: DesiredFlow): string {
-  return `${f.table}/${f.priority}/${f.matchText}`
 }
 
 function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
