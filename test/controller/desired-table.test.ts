@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict'
-import {DesiredTable, desiredKey} from '../../src/core/controller/desired-table.js'
+import {DesiredTable, desiredKey, type TableChanges} from '../../src/core/controller/desired-table.js'
 import type {DesiredFlow} from '../../src/core/controller/lflow.js'
 
 const flow = (origin: string, matchText: string, actions: string, table = 8): DesiredFlow => ({table, priority: 100, cookie: 1n, match: new Map(), matchText, actions, origin})
+
+/** The identities of changes tracked one by one. */
+function keys(changes: TableChanges): string[] {
+  assert.equal(changes.all, false, 'changes tracked one by one')
+  return changes.all ? [] : [...changes.keys]
+}
 
 describe('the desired flow table', () => {
   it('reports as changed only the identities whose sources added or removed flows since the last take', () => {
@@ -11,10 +17,10 @@ describe('the desired flow table', () => {
     const b = [flow('b', 'metadata=0x3', 'drop')]
     t.add(a)
     t.add(b)
-    assert.equal(t.takeChanges().size, 3)
-    assert.equal(t.takeChanges().size, 0, 'nothing changed since')
+    assert.equal(keys(t.takeChanges()).length, 3)
+    assert.equal(keys(t.takeChanges()).length, 0, 'nothing changed since')
     t.remove(b)
-    assert.deepEqual([...t.takeChanges()], [desiredKey(b[0])])
+    assert.deepEqual(keys(t.takeChanges()), [desiredKey(b[0])])
     assert.equal(t.get(desiredKey(b[0])), undefined)
     assert.equal(t.size, 2)
   })
@@ -48,10 +54,22 @@ describe('the desired flow table', () => {
     let held = t.replace([], before)
     t.takeChanges()
     held = t.replace(held, [flow('physical:a', 'in_port=1', 'resubmit(,8)', 0), flow('physical:b', 'in_port=2', 'drop', 0), flow('physical:c', 'in_port=3', 'drop', 0)])
-    assert.deepEqual([...t.takeChanges()].sort(), ['0/100/in_port=2', '0/100/in_port=3'])
+    assert.deepEqual(keys(t.takeChanges()).sort(), ['0/100/in_port=2', '0/100/in_port=3'])
     assert.equal(held.length, 3)
     assert.equal(t.get('0/100/in_port=2')?.actions, 'drop')
     t.replace(held, [])
     assert.equal(t.size, 0)
+  })
+
+  it('counts every identity changed after it was emptied, and tracks them one by one again after the take', () => {
+    const t = new DesiredTable()
+    t.add([flow('a', 'metadata=0x1', 'drop')])
+    t.takeChanges()
+    t.clear()
+    t.add([flow('a', 'metadata=0x2', 'drop')])
+    assert.deepEqual(t.takeChanges(), {all: true})
+    assert.deepEqual([...t.flows()].map((f) => f.matchText), ['metadata=0x2'])
+    t.add([flow('b', 'metadata=0x3', 'drop')])
+    assert.deepEqual(keys(t.takeChanges()), ['8/100/metadata=0x3'])
   })
 })

@@ -380,12 +380,13 @@ export class Controller {
 
   /**
    * Brings the switch to the desired table in one bundle. After reading the switch (at start, after a failure or a
-   * `recompute`) the whole table is compared; otherwise only the identities the engine reports changed.
+   * `recompute`) the whole table is compared; otherwise only the identities the engine reports changed
+   * (all of them after a recompute).
    */
   private async install(config: ControllerConfig, desired: ReturnType<FlowEngine['desired']>): Promise<void> {
     const sw = new OfctlSwitch(this.switchTarget(), this.options.env)
     const started = performance.now()
-    let keys: Iterable<string> | undefined = desired.changed
+    let keys = desired.changed.all ? undefined : desired.changed.keys
     if (!this.installed) {
       if (config.encapType === 'geneve') await sw.ensureGeneveOption()
       this.installed = {flows: keyed(await sw.dumpFlows()), groups: new Map(await sw.dumpGroups())}

@@ -2,7 +2,7 @@
  * The desired flow table, kept current by its sources (each logical flow, the physical flows) adding and removing
  * their flows, so that a change costs in proportion to the flows it touches (ovn-controller's ofctrl desired flow
  * table with its tracked changes). It remembers which flow identities changed since they were last taken: the
- * bundle to the switch is computed from those alone, not from a diff of the whole table.
+ * bundle to the switch is computed from those alone, not from a diff of the whole table (but for a recompute).
  */
 import type {DesiredFlow} from './lflow.js'
 
@@ -11,39 +11,45 @@ export function desiredKey(f: {table: number; priority: number; matchText: strin
   return `${f.table}/${f.priority}/${f.matchText}`
 }
 
-/** The flows of every source by identity, and the one flow each identity resolves to. */
+/** Which identities changed: some, or all of them (after the table was emptied and filled again). */
+export type TableChanges = {all: true} | {all: false; keys: ReadonlySet<string>}
+
+/** The flows of every source by identity. */
 export class DesiredTable {
-  /** Every source's flow of each identity (usually one). */
-  private readonly contributions = new Map<string, DesiredFlow[]>()
-  private readonly resolved = new Map<string, DesiredFlow>()
+  /** Each identity's flow, or flows when several sources yield it (rare: shared conjunction clauses). */
+  private readonly contributions = new Map<string, DesiredFlow | DesiredFlow[]>()
   private changed = new Set<string>()
+  /** Emptied since the last take: every identity counts as changed, and none is tracked one by one. */
+  private allChanged = false
 
   /** Number of flows (identities) in the table. */
   get size(): number {
-    this.settle()
-    return this.resolved.size
+    return this.contributions.size
   }
 
   /** The flow of an identity, if any. */
   get(key: string): DesiredFlow | undefined {
-    this.settle()
-    return this.resolved.get(key)
+    const c = this.contributions.get(key)
+    return Array.isArray(c) ? resolve(c) : c
   }
 
   /** Every flow, one per identity. */
-  flows(): IterableIterator<DesiredFlow> {
-    this.settle()
-    return this.resolved.values()
+  *flows(): IterableIterator<DesiredFlow> {
+    for (const c of this.contributions.values()) {
+      const f = Array.isArray(c) ? resolve(c) : c
+      if (f) yield f
+    }
   }
 
   /** Adds a source's flows. */
   add(flows: readonly DesiredFlow[]): void {
     for (const f of flows) {
       const key = desiredKey(f)
-      const list = this.contributions.get(key)
-      if (list) list.push(f)
-      else this.contributions.set(key, [f])
-      this.touch(key)
+      const c = this.contributions.get(key)
+      if (c === undefined) this.contributions.set(key, f)
+      else if (Array.isArray(c)) c.push(f)
+      else this.contributions.set(key, [c, f])
+      if (!this.allChanged) this.changed.add(key)
     }
   }
 
@@ -51,12 +57,13 @@ export class DesiredTable {
   remove(flows: readonly DesiredFlow[]): void {
     for (const f of flows) {
       const key = desiredKey(f)
-      const list = this.contributions.get(key)
-      const at = list ? list.indexOf(f) : -1
-      if (at < 0) continue
-      list!.splice(at, 1)
-      if (list!.length === 0) this.contributions.delete(key)
-      this.touch(key)
+      const c = this.contributions.get(key)
+      if (c === f) this.contributions.delete(key)
+      else if (Array.isArray(c) && c.includes(f)) {
+        const rest = c.filter((x) => x !== f)
+        this.contributions.set(key, rest.length === 1 ? rest[0] : rest)
+      } else continue
+      if (!this.allChanged) this.changed.add(key)
     }
   }
 
@@ -85,39 +92,19 @@ export class DesiredTable {
     return [...kept, ...added]
   }
 
-  /** Empties the table; every identity it held counts as changed. */
+  /** Empties the table: until the next take, every identity counts as changed. */
   clear(): void {
-    for (const key of this.contributions.keys()) this.touch(key)
     this.contributions.clear()
+    this.changed.clear()
+    this.allChanged = true
   }
 
-  /** The identities changed since the last call (their flows are `get`'s answer now; gone when undefined). */
-  takeChanges(): Set<string> {
-    this.settle()
-    const out = this.changed
+  /** What changed since the last call (`get` answers the flow of a changed identity now; undefined when gone). */
+  takeChanges(): TableChanges {
+    const out: TableChanges = this.allChanged ? {all: true} : {all: false, keys: this.changed}
     this.changed = new Set()
-    this.settled = new Set()
+    this.allChanged = false
     return out
-  }
-
-  /** Identities of `changed` already resolved. */
-  private settled = new Set<string>()
-
-  private touch(key: string): void {
-    this.changed.add(key)
-    this.settled.delete(key)
-  }
-
-  private settle(): void {
-    if (this.settled.size === this.changed.size) return
-    for (const key of this.changed) {
-      if (this.settled.has(key)) continue
-      this.settled.add(key)
-      const list = this.contributions.get(key)
-      const f = list && resolve(list)
-      if (f) this.resolved.set(key, f)
-      else this.resolved.delete(key)
-    }
   }
 }
 

@@ -8,7 +8,7 @@
 import {ovnSymbolTable, type SymbolTable} from '../pipeline/symbols.js'
 import type {GroupSpec} from '../pipeline/actions-encode.js'
 import {compileLflow, mentions, type CompiledLflow, type DesiredFlow, type CompiledText, type LflowEnv, type ParseCache} from './lflow.js'
-import {DesiredTable} from './desired-table.js'
+import {DesiredTable, type TableChanges} from './desired-table.js'
 import type {SbChanges, SbIndex} from './sb-index.js'
 import type {Datapath, LogicalFlow} from './sb-model.js'
 
@@ -127,7 +127,7 @@ export class FlowEngine {
    * ones, and returns the groups of the compiled logical flows and the identities of the table changed since the
    * last call.
    */
-  desired(physical: readonly DesiredFlow[]): {groups: GroupSpec[]; changed: Set<string>} {
+  desired(physical: readonly DesiredFlow[]): {groups: GroupSpec[]; changed: TableChanges} {
     this.physical = this.table.replace(this.physical, physical)
     const groups = new Map<number, GroupSpec>()
     for (const c of this.cache.values()) for (const g of c.groups) groups.set(g.id, g)
