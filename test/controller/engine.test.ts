@@ -108,6 +108,28 @@ describe('the controller\'s flow engine', () => {
     assert.deepEqual(engine.desired([]).changed, {all: false, keys: new Set()}, 'nothing changed since')
   })
 
+  it('recompiles, when a port becomes local, only the flows naming it or a port group it is in', () => {
+    const sb = new SbIndex()
+    sb.apply([
+      ...topology(),
+      {table: 'Port_Group', uuid: uuid(0x501), action: 'insert', row: {name: '1_pg1', ports: ['set', ['a']]}},
+      {table: 'Port_Group', uuid: uuid(0x502), action: 'insert', row: {name: '1_pg2', ports: ['set', ['b']]}},
+      lflow(0x1006, 1, 4, 'inport == @pg1', 'next;'),
+      lflow(0x1007, 1, 5, 'inport == @pg2', 'next;'),
+      lflow(0x1008, 1, 6, 'outport == @pg1', 'next;'),
+    ])
+    const engine = new FlowEngine(sb, () => false)
+    const local = new Set([uuid(1)])
+    engine.setLocalPorts(new Set(['a']))
+    engine.recompute(local)
+    const before = desiredFlows(engine).map(formatFlow)
+    assert.ok(!before.some((f) => f.includes('table=13')), 'no local member of pg2 yet: its flow matches nothing here')
+    engine.setLocalPorts(new Set(['a', 'b']))
+    const run = engine.update(sb.apply([]), local)
+    assert.equal(run.compiled, 2, 'the flows naming "b" and @pg2, not the two naming @pg1')
+    assert.ok(desiredFlows(engine).map(formatFlow).some((f) => f.includes('table=13') && f.includes('reg14=0x2')), 'b\'s flow through pg2')
+  })
+
   it('recompiles everything when the set of local datapaths changes', () => {
     const sb = new SbIndex()
     sb.apply(topology())

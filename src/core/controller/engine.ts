@@ -64,12 +64,14 @@ export class FlowEngine {
    */
   setLocalPorts(ports: ReadonlySet<string>): boolean {
     if (sameSet(ports, this.localPorts)) return false
+    for (const p of ports) if (!this.localPorts.has(p)) this.localPortsDelta.add(p)
+    for (const p of this.localPorts) if (!ports.has(p)) this.localPortsDelta.add(p)
     this.localPorts = ports
-    this.localPortsChanged = true
     return true
   }
 
-  private localPortsChanged = false
+  /** Ports that became local or stopped being local since the last engine run. */
+  private readonly localPortsDelta = new Set<string>()
 
   /** Number of logical flows compiled and held. */
   get size(): number {
@@ -84,7 +86,7 @@ export class FlowEngine {
   /** Compiles every logical flow of the local datapaths from scratch. */
   recompute(local: ReadonlySet<string>): EngineRun {
     this.local = local
-    this.localPortsChanged = false
+    this.localPortsDelta.clear()
     this.cache.clear()
     this.table.clear()
     this.physical = []
@@ -97,14 +99,18 @@ export class FlowEngine {
   update(changes: SbChanges, local: ReadonlySet<string>): EngineRun {
     if (changes.datapaths || !sameSet(local, this.local)) return this.recompute(local)
     const dirty = new Set(changes.lflows)
-    const groupsToo = this.localPortsChanged
-    this.localPortsChanged = false
-    const names = [...changes.ports, ...(changes.multicast ? ['_MC_'] : [])]
-    const sets = [...[...changes.addressSets].map((n) => `$${n}`), ...[...changes.portGroups].map((n) => `@${n.replace(/^\d+_/, '')}`)]
-    if (names.length > 0 || sets.length > 0 || groupsToo) {
+    // A port that became local (or stopped being) changes the flows that test it as their in_out_port and the
+    // local members of the port groups it is in: only the flows naming those groups are recompiled.
+    const delta = [...this.localPortsDelta]
+    this.localPortsDelta.clear()
+    const groups = new Set(changes.portGroups)
+    for (const [name, members] of this.sb.portGroups) if (delta.some((p) => members.includes(p))) groups.add(name)
+    const names = [...changes.ports, ...delta, ...(changes.multicast ? ['_MC_'] : [])]
+    const sets = [...[...changes.addressSets].map((n) => `$${n}`), ...[...groups].map((n) => `@${n.replace(/^\d+_/, '')}`)]
+    if (names.length > 0 || sets.length > 0) {
       for (const lf of this.sb.lflows.values()) {
         if (dirty.has(lf.uuid)) continue
-        const hit = names.some((n) => mentions(lf, n)) || sets.some((s) => mentions(lf, s)) || (groupsToo && mentions(lf, '@'))
+        const hit = names.some((n) => mentions(lf, n)) || sets.some((s) => mentions(lf, s))
         if (hit && this.isLocal(lf)) dirty.add(lf.uuid)
       }
     }
