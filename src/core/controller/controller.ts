@@ -9,10 +9,11 @@ import os from 'node:os'
 import {MonitoredDb, type TableMonitor} from '../idl/monitor.js'
 import {overrideSsl, sslSettingsOfRow, TlsContextSource, type TlsSettings} from '../jsonrpc/index.js'
 import type {ReplicaEvent} from '../idl/replica.js'
-import {asInstalled, bundleFor, bundleForChanges, keyed, type BundleStats, type InstalledFlow} from '../openflow/bundle.js'
+import type {BundleStats} from '../openflow/bundle.js'
 import {OfctlSwitch} from '../openflow/switch.js'
 import {type BridgeView, type ConfigOverrides, type ControllerConfig, ConfigError, readBridge, readConfig} from './config.js'
 import {FlowEngine, type LflowError} from './engine.js'
+import {Installer} from './installer.js'
 import type {DesiredFlow} from './lflow.js'
 import {ZoneTable, localDatapaths, missingPeers} from './local.js'
 import {claimOp, installedOp, nbCfgOp, registerChassisOps, releaseOp, zoneOps} from './ops.js'
@@ -63,8 +64,7 @@ export class Controller {
   private running: Promise<void> | null = null
   private again = false
   private retry = false
-  /** What the switch holds, as far as we know (null: read it again before the next install). */
-  private installed: {flows: Map<string, InstalledFlow>; groups: Map<number, string>} | null = null
+  private readonly installer = new Installer()
   private zones: ZoneTable | null = null
   private stopped = false
   private configProblem = ''
@@ -111,7 +111,7 @@ export class Controller {
   /** Asks for a full recompute and waits for it and its installation. */
   async recompute(): Promise<void> {
     this.forceRecompute = true
-    this.installed = null
+    this.installer.forget()
     this.schedule(0)
     await this.settle()
   }
@@ -378,48 +378,15 @@ export class Controller {
     }
   }
 
-  /**
-   * Brings the switch to the desired table in one bundle. After reading the switch (at start, after a failure or a
-   * `recompute`) the whole table is compared; otherwise only the identities the engine reports changed
-   * (all of them after a recompute).
-   */
   private async install(config: ControllerConfig, desired: ReturnType<FlowEngine['desired']>): Promise<void> {
     const sw = new OfctlSwitch(this.switchTarget(), this.options.env)
     const started = performance.now()
-    let keys = desired.changed.all ? undefined : desired.changed.keys
-    if (!this.installed) {
-      if (config.encapType === 'geneve') await sw.ensureGeneveOption()
-      this.installed = {flows: keyed(await sw.dumpFlows()), groups: new Map(await sw.dumpGroups())}
-      keys = undefined
-    }
-    const table = this.engine.table
-    const want = (key: string) => {
-      const f = table.get(key)
-      return f && asInstalled(f)
-    }
-    const groups = new Map(desired.groups.map((g) => [g.id, g.text]))
-    const {lines, stats} = keys ? bundleForChanges(this.installed, {flows: want, groups}, keys) : bundleFor(this.installed, {flows: keyed([...table.flows()].map(asInstalled)), groups})
-    try {
-      await sw.applyBundle(lines)
-    } catch (err) {
-      this.installed = null // read the switch again next time: we do not know what it holds
-      throw err
-    }
-    if (keys) {
-      for (const key of keys) {
-        const f = want(key)
-        if (f) this.installed.flows.set(key, f)
-        else this.installed.flows.delete(key)
-      }
-    } else {
-      this.installed.flows = keyed([...table.flows()].map(asInstalled))
-    }
-    this.installed.groups = groups
+    const {lines, stats, flows} = await this.installer.install(sw, {table: this.engine.table, ...desired}, {geneve: config.encapType === 'geneve'})
     this.stats.lastInstallMs = performance.now() - started
     this.stats.lastBundle = stats
-    if (lines.length > 0) {
+    if (lines > 0) {
       this.stats.installs++
-      this.log('INFO', `Installed ${this.installed.flows.size} flows: ${stats.flowsAdded} added, ${stats.flowsDeleted} deleted, ${stats.flowsReplaced} replaced, ${stats.groupsAdded + stats.groupsReplaced} groups set, ${stats.groupsDeleted} removed`)
+      this.log('INFO', `Installed ${flows} flows: ${stats.flowsAdded} added, ${stats.flowsDeleted} deleted, ${stats.flowsReplaced} replaced, ${stats.groupsAdded + stats.groupsReplaced} groups set, ${stats.groupsDeleted} removed`)
     }
   }
 }
