@@ -66,6 +66,10 @@ export interface CompiledLflow {
 export interface Parsed {
   match: Expr
   actions: Action[]
+  /** The texts name no logical port (see datapathIndependent): the flow compiles the same on every datapath of a kind. */
+  independent: boolean
+  /** The match names an address set. */
+  namesSet: boolean
 }
 
 function parse(lf: LogicalFlow, symtab: SymbolTable, cache?: ParseCache): Parsed {
@@ -86,7 +90,7 @@ function parseText(lf: LogicalFlow, symtab: SymbolTable): Parsed {
   const actions = parseActions(lf.actions, symtab)
   const prereqs = actionPrereqs(actions, symtab)
   const match = parseExpr(lf.match, symtab)
-  return {match: prereqs ? and([match, prereqs]) : match, actions}
+  return {match: prereqs ? and([match, prereqs]) : match, actions, independent: datapathIndependent(lf), namesSet: lf.match.includes('$')}
 }
 
 /** Compiles `lf` for each of `datapaths` (the local ones it applies to). */
@@ -102,8 +106,8 @@ export function compileLflow(lf: LogicalFlow, datapaths: readonly Datapath[], en
   // A flow that names no port compiles the same on every datapath of a kind (switches and routers differ in
   // their conntrack zones): compile it once per kind and stamp each datapath's metadata, as ovn-controller does
   // for datapath groups.
-  const shared = datapathIndependent(lf)
-  const cacheable = shared && !lf.match.includes('$') && env.compiledCache !== undefined
+  const shared = parsed.independent
+  const cacheable = shared && !parsed.namesSet && env.compiledCache !== undefined
   const byKind = new Map<boolean, Compiled>()
   const cookie = cookieOf(lf.uuid)
   for (const dp of datapaths) {
