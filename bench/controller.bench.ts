@@ -5,8 +5,11 @@
  * same ovs-vswitchd (userspace datapath, own network namespace) as chassis "hv1" with five local ports, which
  * makes every datapath local through the router. Measured per round:
  *
- * - full recompute: ovn-controller's "flow-generation" stopwatch for one `inc-engine/recompute` (its default
- *   lflow cache on), against controller-run's compile time for one `recompute` (it keeps no cache across one);
+ * - full recompute: ovn-controller's "flow-generation" stopwatch for one `inc-engine/recompute` (its engine run,
+ *   with its default lflow cache on, not the installation), against controller-run's compile time for one
+ *   `recompute`: every local logical flow compiled again and the desired table rebuilt, plus the physical flows
+ *   (not the installation either). controller-run keeps across a recompute only what depends on a flow's text
+ *   alone: parsed texts, and the compiled form of flows that name no port, port group or address set;
  * - one added port: from `ovs-vsctl add-port` of a port already in the Southbound until its Port_Binding is up
  *   (both set "up" once the port's flows are in the switch);
  * - RSS of the controller process, and the number of flows in the switch.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import type {ReplicaEvent} from '../../src/core/idl/replica.js'
 import {FlowEngine} from '../../src/core/controller/engine.js'
+import type {DesiredFlow} from '../../src/core/controller/lflow.js'
 import {ZoneTable, localDatapaths} from '../../src/core/controller/local.js'
 import {SbIndex} from '../../src/core/controller/sb-index.js'
 import {tunnelChanges} from '../../src/core/controller/tunnels.js'
@@ -25,6 +26,12 @@ function lflow(n: number, datapath: number, table: number, match: string, action
     action: 'insert',
     row: {logical_datapath: ref(datapath), logical_dp_group: ['set', []], pipeline: 'ingress', table_id: table, priority, match, actions, external_ids: ['map', [['stage-name', `ls_in_t${table}`]]]},
   }
+}
+
+/** The engine's desired table, with no physical flows. */
+function desiredFlows(engine: FlowEngine): DesiredFlow[] {
+  engine.desired([])
+  return [...engine.table.flows()]
 }
 
 /** sw (1, key 1) with ports a (key 1) and b (key 2), a router (2, key 2) joined to it by patch ports, and sw2 (3, key 3). */
@@ -64,7 +71,7 @@ describe('the controller\'s flow engine', () => {
     assert.equal(run.errors.length, 1)
     assert.equal(run.errors[0].uuid, uuid(0x1003))
     assert.match(run.errors[0].message, /Syntax error/)
-    const flows = engine.desired([]).flows.map(formatFlow)
+    const flows = desiredFlows(engine).map(formatFlow)
     assert.ok(flows.includes('cookie=0x1001, table=8, priority=100,reg14=0x1,metadata=0x1 actions=resubmit(,9)'), flows.join('\n'))
     assert.ok(flows.some((f) => f.includes('table=11') && f.includes('reg15=0x2')), 'output to b')
     assert.equal(flows.filter((f) => f.includes('conjunction(')).length, 4, 'two address set members and two ports, as conjunction clauses')
@@ -78,12 +85,49 @@ describe('the controller\'s flow engine', () => {
     engine.recompute(local)
     const asChange = sb.apply([{table: 'Address_Set', uuid: uuid(0x401), action: 'modify', row: {name: 'as1', addresses: ['set', ['10.0.0.9']]}, changed: ['addresses']}])
     assert.equal(engine.update(asChange, local).compiled, 1)
-    assert.ok(engine.desired([]).flows.some((f) => formatFlow(f).includes('nw_src=10.0.0.9')))
+    assert.ok(desiredFlows(engine).some((f) => formatFlow(f).includes('nw_src=10.0.0.9')))
     const portChange = sb.apply([{...port(0x102, 'b', 1, 7), action: 'modify', changed: ['tunnel_key']}])
     const run = engine.update(portChange, local)
     assert.equal(run.full, false)
     assert.equal(run.compiled, 1, 'only the flow naming "b"')
-    assert.ok(engine.desired([]).flows.some((f) => formatFlow(f).includes('reg15=0x7')))
+    assert.ok(desiredFlows(engine).some((f) => formatFlow(f).includes('reg15=0x7')))
+  })
+
+  it('reports as changed only the flows of the logical flows a change recompiled, for the bundle to the switch', () => {
+    const sb = new SbIndex()
+    sb.apply(topology())
+    const engine = new FlowEngine(sb, () => false)
+    const local = new Set([uuid(1)])
+    engine.recompute(local)
+    assert.deepEqual(engine.desired([]).changed, {all: true}, 'a recompute changes every flow')
+    engine.update(sb.apply([{...port(0x102, 'b', 1, 7), action: 'modify', changed: ['tunnel_key']}]), local)
+    const {changed} = engine.desired([])
+    assert.deepEqual(changed.all ? 'all' : [...changed.keys].sort(), ['11/100/reg15=0x2,metadata=0x1', '11/100/reg15=0x7,metadata=0x1'], 'the old flow to b goes, the new one comes')
+    assert.equal(engine.table.get('11/100/reg15=0x2,metadata=0x1'), undefined)
+    assert.equal(engine.table.get('11/100/reg15=0x7,metadata=0x1')?.actions, 'resubmit(,37)', 'output: to table 37')
+    assert.deepEqual(engine.desired([]).changed, {all: false, keys: new Set()}, 'nothing changed since')
+  })
+
+  it('recompiles, when a port becomes local, only the flows naming it or a port group it is in', () => {
+    const sb = new SbIndex()
+    sb.apply([
+      ...topology(),
+      {table: 'Port_Group', uuid: uuid(0x501), action: 'insert', row: {name: '1_pg1', ports: ['set', ['a']]}},
+      {table: 'Port_Group', uuid: uuid(0x502), action: 'insert', row: {name: '1_pg2', ports: ['set', ['b']]}},
+      lflow(0x1006, 1, 4, 'inport == @pg1', 'next;'),
+      lflow(0x1007, 1, 5, 'inport == @pg2', 'next;'),
+      lflow(0x1008, 1, 6, 'outport == @pg1', 'next;'),
+    ])
+    const engine = new FlowEngine(sb, () => false)
+    const local = new Set([uuid(1)])
+    engine.setLocalPorts(new Set(['a']))
+    engine.recompute(local)
+    const before = desiredFlows(engine).map(formatFlow)
+    assert.ok(!before.some((f) => f.includes('table=13')), 'no local member of pg2 yet: its flow matches nothing here')
+    engine.setLocalPorts(new Set(['a', 'b']))
+    const run = engine.update(sb.apply([]), local)
+    assert.equal(run.compiled, 2, 'the flows naming "b" and @pg2, not the two naming @pg1')
+    assert.ok(desiredFlows(engine).map(formatFlow).some((f) => f.includes('table=13') && f.includes('reg14=0x2')), 'b\'s flow through pg2')
   })
 
   it('recompiles everything when the set of local datapaths changes', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {diffFlows, formatFlow, parseFlow, parseFlows, type Flow} from '../../src/core/openflow/flow.js'
-import {formatMatch, parseMatchText, withField} from '../../src/core/openflow/match.js'
+import {formatMatch, formatMatchAround, joinAround, parseMatchText, withField} from '../../src/core/openflow/match.js'
 import {compiledFlows} from './compiled.js'
 
 describe('OpenFlow flows as values', () => {
@@ -10,6 +10,23 @@ describe('OpenFlow flows as values', () => {
       const back = parseFlow(text)
       assert.equal(formatFlow(back), text, `round trip of ${JSON.stringify(text)}`)
     }
+  })
+
+  it('formats a match once around a hole for metadata and gives the same text as formatting each datapath\'s match', () => {
+    let checked = 0
+    for (const f of compiledFlows()) {
+      const base = new Map(f.match)
+      base.delete('metadata')
+      const around = formatMatchAround(base, 'metadata')
+      for (const key of [0n, 1n, 0xabcn, (1n << 24n) - 1n]) {
+        const expected = formatMatch(withField(base, 'metadata', key))
+        assert.equal(joinAround(around, 'metadata', key), expected, `match ${JSON.stringify(formatMatch(base))} on metadata ${key}`)
+      }
+      checked++
+    }
+    assert.ok(checked > 10, `only ${checked} golden matches checked`)
+    assert.equal(joinAround(formatMatchAround(new Map(), 'metadata'), 'metadata', 5n), 'metadata=0x5')
+    assert.throws(() => formatMatchAround(withField(new Map(), 'metadata', 1n), 'metadata'), /Cannot leave a hole for field "metadata"/)
   })
 
   it('reads ovs-ofctl dump-flows output, ignoring the header and statistics', () => {

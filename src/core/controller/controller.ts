@@ -9,10 +9,11 @@ import os from 'node:os'
 import {MonitoredDb, type TableMonitor} from '../idl/monitor.js'
 import {overrideSsl, sslSettingsOfRow, TlsContextSource, type TlsSettings} from '../jsonrpc/index.js'
 import type {ReplicaEvent} from '../idl/replica.js'
-import {asInstalled, bundleFor, keyed, type BundleStats, type FlowTable} from '../openflow/bundle.js'
+import type {BundleStats} from '../openflow/bundle.js'
 import {OfctlSwitch} from '../openflow/switch.js'
 import {type BridgeView, type ConfigOverrides, type ControllerConfig, ConfigError, readBridge, readConfig} from './config.js'
 import {FlowEngine, type LflowError} from './engine.js'
+import {Installer} from './installer.js'
 import type {DesiredFlow} from './lflow.js'
 import {ZoneTable, localDatapaths, missingPeers} from './local.js'
 import {claimOp, installedOp, nbCfgOp, registerChassisOps, releaseOp, zoneOps} from './ops.js'
@@ -63,9 +64,8 @@ export class Controller {
   private running: Promise<void> | null = null
   private again = false
   private retry = false
-  private installed: FlowTable | null = null
+  private readonly installer = new Installer()
   private zones: ZoneTable | null = null
-  private desiredFlows: DesiredFlow[] = []
   private stopped = false
   private configProblem = ''
   private readonly reportedErrors = new Set<string>()
@@ -105,13 +105,13 @@ export class Controller {
 
   /** The flows the controller wants in the switch now. */
   get desired(): readonly DesiredFlow[] {
-    return this.desiredFlows
+    return [...this.engine.table.flows()]
   }
 
   /** Asks for a full recompute and waits for it and its installation. */
   async recompute(): Promise<void> {
     this.forceRecompute = true
-    this.installed = null
+    this.installer.forget()
     this.schedule(0)
     await this.settle()
   }
@@ -133,7 +133,7 @@ export class Controller {
       `Southbound: ${this.sbDb ? `${this.sbDb.status} (${this.sbDb.remote})` : `not configured${this.configProblem ? `: ${this.configProblem}` : ''}`}`,
     ]
     if (this.config) lines.push(`chassis: ${this.config.systemId}`, `bridge: ${this.config.bridge}`)
-    lines.push(`local datapaths: ${this.engine.local.size}`, `logical flows compiled: ${this.engine.size}`, `desired flows: ${this.desiredFlows.length}`)
+    lines.push(`local datapaths: ${this.engine.local.size}`, `logical flows compiled: ${this.engine.size}`, `desired flows: ${this.engine.table.size}`)
     lines.push(`runs: ${this.stats.runs} (full recomputes: ${this.stats.fullRecomputes}), installs: ${this.stats.installs}, errors: ${this.stats.errors}`)
     lines.push(`last compile: ${this.stats.lastCompileMs.toFixed(1)} ms, last install: ${this.stats.lastInstallMs.toFixed(1)} ms`)
     const b = this.stats.lastBundle
@@ -230,7 +230,6 @@ export class Controller {
     const onLocal = (lb: LoadBalancer) => lb.datapaths.some((d) => local.has(d)) || (this.sb.dpGroups.get(lb.datapathGroup ?? '') ?? []).some((d) => local.has(d))
     const physical = [...physicalFlows(this.physicalInput(bridge, local, me)), ...hairpinFlows(this.sb.loadBalancers.values(), onLocal)]
     const desired = this.engine.desired(physical)
-    this.desiredFlows = desired.flows
     this.stats.lastCompileMs = performance.now() - started
     await this.install(config, desired)
     await this.markUp(bridge, me, sb)
@@ -382,24 +381,12 @@ export class Controller {
   private async install(config: ControllerConfig, desired: ReturnType<FlowEngine['desired']>): Promise<void> {
     const sw = new OfctlSwitch(this.switchTarget(), this.options.env)
     const started = performance.now()
-    if (!this.installed) {
-      if (config.encapType === 'geneve') await sw.ensureGeneveOption()
-      this.installed = {flows: keyed(await sw.dumpFlows()), groups: await sw.dumpGroups()}
-    }
-    const want = {flows: keyed(desired.flows.map(asInstalled)), groups: new Map(desired.groups.map((g) => [g.id, g.text]))}
-    const {lines, stats} = bundleFor(this.installed, want)
-    try {
-      await sw.applyBundle(lines)
-    } catch (err) {
-      this.installed = null // read the switch again next time: we do not know what it holds
-      throw err
-    }
-    this.installed = want
+    const {lines, stats, flows} = await this.installer.install(sw, {table: this.engine.table, ...desired}, {geneve: config.encapType === 'geneve'})
     this.stats.lastInstallMs = performance.now() - started
     this.stats.lastBundle = stats
-    if (lines.length > 0) {
+    if (lines > 0) {
       this.stats.installs++
-      this.log('INFO', `Installed ${want.flows.size} flows: ${stats.flowsAdded} added, ${stats.flowsDeleted} deleted, ${stats.flowsReplaced} replaced, ${stats.groupsAdded + stats.groupsReplaced} groups set, ${stats.groupsDeleted} removed`)
+      this.log('INFO', `Installed ${flows} flows: ${stats.flowsAdded} added, ${stats.flowsDeleted} deleted, ${stats.flowsReplaced} replaced, ${stats.groupsAdded + stats.groupsReplaced} groups set, ${stats.groupsDeleted} removed`)
     }
   }
 }

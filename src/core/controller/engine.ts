@@ -7,7 +7,8 @@
  */
 import {ovnSymbolTable, type SymbolTable} from '../pipeline/symbols.js'
 import type {GroupSpec} from '../pipeline/actions-encode.js'
-import {compileLflow, mentions, type CompiledLflow, type DesiredFlow, type Compiled, type LflowEnv, type Parsed} from './lflow.js'
+import {compileLflow, mentions, type CompiledLflow, type DesiredFlow, type CompiledText, type LflowEnv, type ParseCache} from './lflow.js'
+import {DesiredTable, type TableChanges} from './desired-table.js'
 import type {SbChanges, SbIndex} from './sb-index.js'
 import type {Datapath, LogicalFlow} from './sb-model.js'
 
@@ -40,10 +41,13 @@ export class FlowEngine {
   /** Conjunction ids each logical flow used, reused in order when it is compiled again (no churn in the switch). */
   private readonly conjIds = new Map<string, number[]>()
   /** Parsed logical flow texts; bounded by parseCacheMax entries. */
-  private readonly parseCache = new Map<string, Parsed>()
+  private readonly parseCache: ParseCache = new Map()
   /** Compiled datapath-independent logical flows; bounded by parseCacheMax entries. */
-  private readonly compiledCache = new Map<string, Compiled & {text: string}>()
+  private readonly compiledCache = new Map<string, CompiledText>()
   private readonly symtab: SymbolTable = ovnSymbolTable()
+  /** The flows of every compiled logical flow and of the physical pipeline, by identity. */
+  readonly table = new DesiredTable()
+  private physical: readonly DesiredFlow[] = []
   local: ReadonlySet<string> = new Set()
 
   private localPorts: ReadonlySet<string> = new Set()
@@ -60,12 +64,14 @@ export class FlowEngine {
    */
   setLocalPorts(ports: ReadonlySet<string>): boolean {
     if (sameSet(ports, this.localPorts)) return false
+    for (const p of ports) if (!this.localPorts.has(p)) this.localPortsDelta.add(p)
+    for (const p of this.localPorts) if (!ports.has(p)) this.localPortsDelta.add(p)
     this.localPorts = ports
-    this.localPortsChanged = true
     return true
   }
 
-  private localPortsChanged = false
+  /** Ports that became local or stopped being local since the last engine run. */
+  private readonly localPortsDelta = new Set<string>()
 
   /** Number of logical flows compiled and held. */
   get size(): number {
@@ -80,8 +86,10 @@ export class FlowEngine {
   /** Compiles every logical flow of the local datapaths from scratch. */
   recompute(local: ReadonlySet<string>): EngineRun {
     this.local = local
-    this.localPortsChanged = false
+    this.localPortsDelta.clear()
     this.cache.clear()
+    this.table.clear()
+    this.physical = []
     const run: EngineRun = {full: true, compiled: 0, errors: []}
     for (const lf of this.sb.lflows.values()) this.compile(lf, run)
     return run
@@ -91,20 +99,24 @@ export class FlowEngine {
   update(changes: SbChanges, local: ReadonlySet<string>): EngineRun {
     if (changes.datapaths || !sameSet(local, this.local)) return this.recompute(local)
     const dirty = new Set(changes.lflows)
-    const groupsToo = this.localPortsChanged
-    this.localPortsChanged = false
-    const names = [...changes.ports, ...(changes.multicast ? ['_MC_'] : [])]
-    const sets = [...[...changes.addressSets].map((n) => `$${n}`), ...[...changes.portGroups].map((n) => `@${n.replace(/^\d+_/, '')}`)]
-    if (names.length > 0 || sets.length > 0 || groupsToo) {
+    // A port that became local (or stopped being) changes the flows that test it as their in_out_port and the
+    // local members of the port groups it is in: only the flows naming those groups are recompiled.
+    const delta = [...this.localPortsDelta]
+    this.localPortsDelta.clear()
+    const groups = new Set(changes.portGroups)
+    for (const [name, members] of this.sb.portGroups) if (delta.some((p) => members.includes(p))) groups.add(name)
+    const names = [...changes.ports, ...delta, ...(changes.multicast ? ['_MC_'] : [])]
+    const sets = [...[...changes.addressSets].map((n) => `$${n}`), ...[...groups].map((n) => `@${n.replace(/^\d+_/, '')}`)]
+    if (names.length > 0 || sets.length > 0) {
       for (const lf of this.sb.lflows.values()) {
         if (dirty.has(lf.uuid)) continue
-        const hit = names.some((n) => mentions(lf, n)) || sets.some((s) => mentions(lf, s)) || (groupsToo && mentions(lf, '@'))
+        const hit = names.some((n) => mentions(lf, n)) || sets.some((s) => mentions(lf, s))
         if (hit && this.isLocal(lf)) dirty.add(lf.uuid)
       }
     }
     const run: EngineRun = {full: false, compiled: 0, errors: []}
     for (const uuid of dirty) {
-      this.cache.delete(uuid)
+      this.forget(uuid)
       const lf = this.sb.lflows.get(uuid)
       if (lf) this.compile(lf, run)
       else {
@@ -116,16 +128,24 @@ export class FlowEngine {
     return run
   }
 
-  /** The flows and groups of all compiled logical flows plus `physical`, one flow per OpenFlow identity. */
-  desired(physical: readonly DesiredFlow[]): {flows: DesiredFlow[]; groups: GroupSpec[]} {
-    const flows = new Map<string, DesiredFlow>()
+  /**
+   * Puts `physical` (the physical pipeline's flows, recomputed by the caller) into the table in place of the last
+   * ones, and returns the groups of the compiled logical flows and the identities of the table changed since the
+   * last call.
+   */
+  desired(physical: readonly DesiredFlow[]): {groups: GroupSpec[]; changed: TableChanges} {
+    this.physical = this.table.replace(this.physical, physical)
     const groups = new Map<number, GroupSpec>()
-    for (const f of physical) flows.set(desiredKey(f), f)
-    for (const c of this.cache.values()) {
-      for (const f of c.flows) addFlow(flows, f)
-      for (const g of c.groups) groups.set(g.id, g)
-    }
-    return {flows: [...flows.values()], groups: [...groups.values()]}
+    for (const c of this.cache.values()) for (const g of c.groups) groups.set(g.id, g)
+    return {groups: [...groups.values()], changed: this.table.takeChanges()}
+  }
+
+  /** Takes a logical flow's flows out of the table. */
+  private forget(uuid: string): void {
+    const old = this.cache.get(uuid)
+    if (!old) return
+    this.table.remove(old.flows)
+    this.cache.delete(uuid)
   }
 
   private isLocal(lf: LogicalFlow): boolean {
@@ -138,6 +158,7 @@ export class FlowEngine {
     if (dps.length === 0) return
     if (lf.inOutPort !== undefined && !this.isRelated(lf.inOutPort)) {
       // A flow for another chassis' port (ovn-controller skips it too): remember it compiled to nothing.
+      this.forget(lf.uuid)
       this.cache.set(lf.uuid, {flows: [], groups: [], errors: []})
       return
     }
@@ -154,7 +175,9 @@ export class FlowEngine {
     if (this.compiledCache.size >= parseCacheMax) this.compiledCache.clear()
     const c = compileLflow(lf, dps, {...this.env(), conjId})
     if (ids.length > 0) this.conjIds.set(lf.uuid, ids)
+    this.forget(lf.uuid)
     this.cache.set(lf.uuid, c)
+    this.table.add(c.flows)
     run.compiled++
     for (const message of c.errors) run.errors.push({uuid: lf.uuid, stage: lf.stage, match: lf.match, actions: lf.actions, message})
   }
@@ -211,24 +234,6 @@ export class FlowEngine {
     }
     return this.envCache
   }
-}
-
-/** Adds a flow; two logical flows that yield the same OpenFlow identity share it (conjunctions are merged). */
-function addFlow(flows: Map<string, DesiredFlow>, f: DesiredFlow): void {
-  const key = desiredKey(f)
-  const old = flows.get(key)
-  if (!old) return void flows.set(key, f)
-  if (old.actions.startsWith('conjunction(') && f.actions.startsWith('conjunction(')) {
-    if (!old.actions.includes(f.actions)) flows.set(key, {...old, actions: `${old.actions},${f.actions}`})
-    return
-  }
-  // ovn-controller keeps one of two logical flows that compile to the same OpenFlow flow: keep the lower UUID.
-  if (f.origin < old.origin) flows.set(key, f)
-}
-
-/** A flow's OpenFlow identity: table, priority, match. */
-function desiredKey(f: DesiredFlow): string {
-  return `${f.table}/${f.priority}/${f.matchText}`
 }
 
 function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {

@@ -13,7 +13,7 @@ import {parseExpr} from '../pipeline/annotate.js'
 import {and, type Expr} from '../pipeline/expr.js'
 import {toMatches, type MatchContext, type MatchResult} from '../pipeline/matches.js'
 import type {SymbolTable} from '../pipeline/symbols.js'
-import {formatMatch, withField} from '../openflow/match.js'
+import {formatMatch, formatMatchAround, joinAround, withField, type Match} from '../openflow/match.js'
 import type {Flow} from '../openflow/flow.js'
 import {type Datapath, type LogicalFlow, cookieOf} from './sb-model.js'
 
@@ -35,13 +35,16 @@ export interface LflowEnv {
   /** A conjunction id: the same ones, in the same order, each time the same logical flow is compiled. */
   conjId(): number
   /** Parsed logical flows by their text, kept across compilations (parsing is pure). */
-  parseCache?: Map<string, Parsed>
+  parseCache?: ParseCache
   /**
    * Compiled matches and actions of flows that name no port and no address set, by logical flow and datapath
    * kind: nothing outside their own text changes them (ovn-controller's lflow cache keeps the same).
    */
-  compiledCache?: Map<string, Compiled & {text: string}>
+  compiledCache?: Map<string, CompiledText>
 }
+
+/** A compiled flow with the texts it was compiled from. */
+export type CompiledText = Compiled & {match: string; actionsText: string}
 
 /** A flow the controller wants, with its origin. */
 export interface DesiredFlow extends Flow {
@@ -63,22 +66,31 @@ export interface CompiledLflow {
 export interface Parsed {
   match: Expr
   actions: Action[]
+  /** The texts name no logical port (see datapathIndependent): the flow compiles the same on every datapath of a kind. */
+  independent: boolean
+  /** The match names an address set. */
+  namesSet: boolean
 }
 
-function parse(lf: LogicalFlow, symtab: SymbolTable, cache?: Map<string, Parsed>): Parsed {
-  const key = `${lf.match}\u0000${lf.actions}`
-  const hit = cache?.get(key)
+function parse(lf: LogicalFlow, symtab: SymbolTable, cache?: ParseCache): Parsed {
+  // Keyed by the two texts as they are (no concatenation): a string keeps its hash, so a hit costs no hashing.
+  let byActions = cache?.get(lf.match)
+  const hit = byActions?.get(lf.actions)
   if (hit) return hit
   const parsed = parseText(lf, symtab)
-  cache?.set(key, parsed)
+  if (cache && !byActions) cache.set(lf.match, (byActions = new Map()))
+  byActions?.set(lf.actions, parsed)
   return parsed
 }
+
+/** Parsed logical flows by match text, then actions text. */
+export type ParseCache = Map<string, Map<string, Parsed>>
 
 function parseText(lf: LogicalFlow, symtab: SymbolTable): Parsed {
   const actions = parseActions(lf.actions, symtab)
   const prereqs = actionPrereqs(actions, symtab)
   const match = parseExpr(lf.match, symtab)
-  return {match: prereqs ? and([match, prereqs]) : match, actions}
+  return {match: prereqs ? and([match, prereqs]) : match, actions, independent: datapathIndependent(lf), namesSet: lf.match.includes('$')}
 }
 
 /** Compiles `lf` for each of `datapaths` (the local ones it applies to). */
@@ -94,24 +106,28 @@ export function compileLflow(lf: LogicalFlow, datapaths: readonly Datapath[], en
   // A flow that names no port compiles the same on every datapath of a kind (switches and routers differ in
   // their conntrack zones): compile it once per kind and stamp each datapath's metadata, as ovn-controller does
   // for datapath groups.
-  const shared = datapathIndependent(lf)
-  const cacheable = shared && !lf.match.includes('$') && env.compiledCache !== undefined
-  const text = `${lf.match}\u0000${lf.actions}`
+  const shared = parsed.independent
+  const cacheable = shared && !parsed.namesSet && env.compiledCache !== undefined
   const byKind = new Map<boolean, Compiled>()
+  const cookie = cookieOf(lf.uuid)
   for (const dp of datapaths) {
     try {
       let c = shared ? byKind.get(dp.isRouter) : undefined
-      const cacheKey = `${lf.uuid}/${dp.isRouter}`
+      const cacheKey = cacheable ? `${lf.uuid}/${dp.isRouter}` : ''
       if (!c && cacheable) {
         const hit = env.compiledCache!.get(cacheKey)
-        if (hit && hit.text === text) c = hit
+        if (hit && hit.match === lf.match && hit.actionsText === lf.actions) c = hit
       }
       if (!c) {
         c = compileOn(lf, parsed, dp, env)
-        if (cacheable) env.compiledCache!.set(cacheKey, {...c, text})
+        if (cacheable) {
+          const withText: CompiledText = {...c, match: lf.match, actionsText: lf.actions}
+          env.compiledCache!.set(cacheKey, withText)
+          c = withText
+        }
       }
       if (shared) byKind.set(dp.isRouter, c)
-      stamp(lf, c, dp, out)
+      stamp(lf, c, dp, out, cookie)
     } catch (err) {
       out.errors.push(`datapath ${dp.name}: ${(err as Error).message}`)
     }
@@ -129,6 +145,8 @@ export interface Compiled {
   matches: MatchResult
   actions: string
   groups: GroupSpec[]
+  /** Its flows ready to stamp with a datapath, made on first use. */
+  stencils?: Stencil[]
 }
 
 function compileOn(lf: LogicalFlow, parsed: Parsed, dp: Datapath, env: LflowEnv): Compiled {
@@ -153,19 +171,52 @@ function compileOn(lf: LogicalFlow, parsed: Parsed, dp: Datapath, env: LflowEnv)
   return {matches: toMatches(parsed.match, mctx), actions: encoded.ofActions, groups: encoded.groups}
 }
 
-/** Adds the flows of `c` on datapath `dp` to `out`. */
-function stamp(lf: LogicalFlow, c: Compiled, dp: Datapath, out: CompiledLflow): void {
-  const table = (lf.pipeline === 'ingress' ? ingressTableBase : egressTableBase) + lf.tableId
-  const cookie = cookieOf(lf.uuid)
-  const key = BigInt(dp.key)
-  const flow = (match: Flow['match'], actions: string): DesiredFlow => {
-    const m = withField(match, 'metadata', key)
-    return {table, priority: lf.priority, cookie, match: m, matchText: formatMatch(m), actions, origin: lf.uuid}
-  }
-  for (const m of c.matches.matches) out.flows.push(flow(m, c.actions))
+/** A flow of a compiled logical flow without its datapath: its match text is formatted once around `metadata`. */
+interface Stencil {
+  match: Match
+  around: [string, string] | undefined
+  actions: string
+}
+
+function stencilsOf(c: Compiled): Stencil[] {
+  const stencil = (match: Match, actions: string): Stencil => ({match, around: match.has('metadata') ? undefined : formatMatchAround(match, 'metadata'), actions})
+  const out = c.matches.matches.map((m) => stencil(m, c.actions))
   for (const conj of c.matches.conjunctions) {
-    out.flows.push(flow(conj.match, c.actions))
-    for (const cl of conj.clauses) out.flows.push(flow(cl.match, `conjunction(${conj.id},${cl.k}/${cl.n})`))
+    out.push(stencil(conj.match, c.actions))
+    for (const cl of conj.clauses) out.push(stencil(cl.match, `conjunction(${conj.id},${cl.k}/${cl.n})`))
+  }
+  return out
+}
+
+/**
+ * A logical flow's OpenFlow flow on one datapath. Its match is built only when asked for (flows-dump, tests): the
+ * controller itself compares and installs flows by their text, and 60,000 flows of maps would dominate its memory.
+ */
+class StampedFlow implements DesiredFlow {
+  constructor(
+    readonly table: number,
+    readonly priority: number,
+    readonly cookie: bigint,
+    private readonly base: Match,
+    private readonly metadata: bigint,
+    readonly matchText: string,
+    readonly actions: string,
+    readonly origin: string,
+  ) {}
+
+  get match(): Match {
+    return withField(this.base, 'metadata', this.metadata)
+  }
+}
+
+/** Adds the flows of `c` on datapath `dp` to `out`. */
+function stamp(lf: LogicalFlow, c: Compiled, dp: Datapath, out: CompiledLflow, cookie: bigint): void {
+  const table = (lf.pipeline === 'ingress' ? ingressTableBase : egressTableBase) + lf.tableId
+  const key = BigInt(dp.key)
+  c.stencils ??= stencilsOf(c)
+  for (const s of c.stencils) {
+    const text = s.around ? joinAround(s.around, 'metadata', key) : formatMatch(withField(s.match, 'metadata', key))
+    out.flows.push(new StampedFlow(table, lf.priority, cookie, s.match, key, text, s.actions, lf.uuid))
   }
   for (const g of c.groups) if (!out.groups.some((x) => x.id === g.id)) out.groups.push(g)
 }

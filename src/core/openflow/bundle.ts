@@ -91,6 +91,21 @@ export function keyed(flows: Iterable<InstalledFlow>): Map<string, InstalledFlow
 
 /** The bundle that turns `installed` into `desired`: its lines (empty when nothing differs) and counts. */
 export function bundleFor(installed: FlowTable, desired: FlowTable): {lines: string[]; stats: BundleStats} {
+  const keys = new Set([...installed.flows.keys(), ...desired.flows.keys()])
+  return bundleForChanges(installed, {flows: (key) => desired.flows.get(key), groups: desired.groups}, keys)
+}
+
+/** The desired side of a diff looked up by identity (undefined: no flow of that identity), and all groups. */
+export interface DesiredLookup {
+  flows(key: string): InstalledFlow | undefined
+  groups: ReadonlyMap<number, string>
+}
+
+/**
+ * The bundle that turns `installed` into `desired` where they may differ: at the flow identities `keys` (every
+ * other identity is known to be the same on both sides) and in the groups.
+ */
+export function bundleForChanges(installed: FlowTable, desired: DesiredLookup, keys: Iterable<string>): {lines: string[]; stats: BundleStats} {
   const stats: BundleStats = {flowsAdded: 0, flowsDeleted: 0, flowsReplaced: 0, groupsAdded: 0, groupsDeleted: 0, groupsReplaced: 0}
   const lines: string[] = []
   // Groups first, so that flows added below may refer to them; removed groups last, once no flow uses them.
@@ -101,21 +116,23 @@ export function bundleFor(installed: FlowTable, desired: FlowTable): {lines: str
     if (old === undefined) stats.groupsAdded++
     else stats.groupsReplaced++
   }
-  const have = installed.flows
-  const want = desired.flows
-  for (const [key, f] of have) {
-    const w = want.get(key)
-    if (w && w.actions === f.actions && w.cookie === f.cookie) continue
-    lines.push(`flow delete_strict ${flowSpec(f, false)}`)
-    if (w) stats.flowsReplaced++
-    else stats.flowsDeleted++
+  // Every delete before any add: a delete_strict after the add of a flow with the same identity would remove it.
+  const adds: string[] = []
+  for (const key of keys) {
+    const h = installed.flows.get(key)
+    const w = desired.flows(key)
+    if (h && w && w.actions === h.actions && w.cookie === h.cookie) continue
+    if (h) {
+      lines.push(`flow delete_strict ${flowSpec(h, false)}`)
+      if (w) stats.flowsReplaced++
+      else stats.flowsDeleted++
+    }
+    if (w) {
+      adds.push(`flow add ${flowSpec(w, true)},actions=${w.actions || 'drop'}`)
+      if (!h) stats.flowsAdded++
+    }
   }
-  for (const [key, f] of want) {
-    const h = have.get(key)
-    if (h && h.actions === f.actions && h.cookie === f.cookie) continue
-    lines.push(`flow add ${flowSpec(f, true)},actions=${f.actions || 'drop'}`)
-    if (!h) stats.flowsAdded++
-  }
+  for (const a of adds) lines.push(a)
   for (const id of installed.groups.keys()) {
     if (desired.groups.has(id)) continue
     lines.push(`group delete group_id=${id}`)

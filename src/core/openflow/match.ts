@@ -223,6 +223,29 @@ function fragText(f: MatchField): string {
 
 /** Match text in `ovs-ofctl dump-flows` form, without priority. */
 export function formatMatch(m: Match): string {
+  return matchParts(m).join(',')
+}
+
+/**
+ * The text of `m` plus a constraint on `field`, split where `field=VALUE` goes: [before, after]. A flow stamped on
+ * many datapaths (differing only in metadata) is then formatted once. `m` must not constrain `field` itself.
+ */
+export function formatMatchAround(m: Match, field: string): [string, string] {
+  if (m.has(field) || !printOrder.includes(field)) throw new MatchError(`Cannot leave a hole for field "${field}" in a match`)
+  const parts = matchParts(m, field)
+  const at = parts.indexOf(hole)
+  return [parts.slice(0, at).join(','), parts.slice(at + 1).join(',')]
+}
+
+/** `formatMatchAround`'s two halves joined around `field=VALUE` (VALUE printed as formatMatch prints `field`). */
+export function joinAround([before, after]: readonly [string, string], field: string, value: bigint): string {
+  const f = `${field}=${valueText(field, {value, mask: fullMask(fieldInfo[field].width)})}`
+  return `${before === '' ? '' : before + ','}${f}${after === '' ? '' : ',' + after}`
+}
+
+const hole = '\u0000'
+
+function matchParts(m: Match, holeField?: string): string[] {
   const sh = shorthand(m)
   const parts: string[] = []
   const vlan = m.get('vlan_tci')
@@ -231,6 +254,7 @@ export function formatMatch(m: Match): string {
       if (sh) parts.push(sh.word)
       continue
     }
+    if (name === holeField) parts.push(hole)
     const f = m.get(name)
     if (!f || (sh && sh.covers.includes(name))) continue
     if (name === 'vlan_tci' && vlan && vlan.mask === 0x1fffn && (vlan.value & 0x1000n) !== 0n) {
@@ -242,7 +266,7 @@ export function formatMatch(m: Match): string {
       parts.push(`${name}=${valueText(name, f)}`)
     }
   }
-  return parts.join(',')
+  return parts
 }
 
 const shorthandFields: Record<string, Array<[string, bigint]>> = {

@@ -86,6 +86,9 @@ export function pushNegations(e: Expr, neg = false): Expr {
   }
 }
 
+/** Lowered predicate expansions and prerequisites by symbol table (bounded by the table's own texts). */
+const expansionCache = new WeakMap<SymbolTable, Map<string, Expr>>()
+
 /** Bound on how deep predicate and prerequisite expansion may nest, catching cycles in a symbol table. */
 const expansionDepthMax = 32
 
@@ -131,8 +134,19 @@ class Annotator {
     return type === 'and' ? and(out) : or(out)
   }
 
+  /**
+   * A predicate's expansion or a prerequisite, lowered. These texts come from the symbol table and name no set,
+   * so their lowering depends on the table alone: it is done once per table and shared (expressions are values).
+   */
   private expand(text: string, neg: boolean, depth: number): Expr {
-    return this.lower(pushNegations(parseMatch(text), neg), depth + 1)
+    let cache = expansionCache.get(this.symtab)
+    if (!cache) expansionCache.set(this.symtab, (cache = new Map()))
+    const key = neg ? `!${text}` : text
+    const hit = cache.get(key)
+    if (hit) return hit
+    const lowered = this.lower(pushNegations(parseMatch(text), neg), depth + 1)
+    cache.set(key, lowered)
+    return lowered
   }
 
   private lowerCmp(e: Extract<Expr, {type: 'cmp'}>, depth: number): Expr {

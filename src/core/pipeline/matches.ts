@@ -67,7 +67,7 @@ export function toMatches(expr: Expr, ctx: MatchContext): MatchResult {
   const conjs = normalize(resolveAtoms(lowered, ctx), ctx.symtab)
   let nextId = 1
   const allocate = ctx.allocateConjId ?? (() => nextId++)
-  const matches = new Map<string, Match>()
+  const matches: Match[] = []
   const conjunctions: ConjunctiveMatch[] = []
   for (const c of conjs) {
     if (c.atoms.length > 0) throw new EncodeError(`Cannot encode ${c.atoms.length} unresolved atoms in a match`)
@@ -76,9 +76,9 @@ export function toMatches(expr: Expr, ctx: MatchContext): MatchResult {
     const base = dims.single
     if (!base) continue
     if (dims.multi.length === 0) {
-      matches.set(matchKey(base), base)
+      matches.push(base)
     } else if (dims.multi.length === 1) {
-      for (const m of dims.multi[0]) matches.set(matchKey(m), m)
+      for (const m of dims.multi[0]) matches.push(m)
     } else {
       const id = allocate()
       const n = dims.multi.length
@@ -86,7 +86,17 @@ export function toMatches(expr: Expr, ctx: MatchContext): MatchResult {
       conjunctions.push({id, match: withField(base, 'conj_id', BigInt(id)), clauses})
     }
   }
-  return {matches: [...matches.values()], conjunctions}
+  return {matches: matches.length > 1 ? unique(matches) : matches, conjunctions}
+}
+
+/** The matches without repeats (two conjunctions may yield one OpenFlow match), first occurrence kept. */
+function unique(matches: readonly Match[]): Match[] {
+  const byKey = new Map<string, Match>()
+  for (const m of matches) {
+    const key = matchKey(m)
+    if (!byKey.has(key)) byKey.set(key, m)
+  }
+  return [...byKey.values()]
 }
 
 /** Builds the common match and, per multi-valued dimension, the list of (common + alternative) matches. */

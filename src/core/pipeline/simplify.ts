@@ -42,7 +42,16 @@ function altKey(a: Alternative): string {
 /** Drops duplicate alternatives and those another alternative of the same dimension already covers. */
 function reduce(alts: Alternative[]): Alternative[] {
   const unique = [...new Map(alts.map((a) => [altKey(a), a])).values()]
+  // Distinct ports, or distinct values under one mask, never cover one another: skip the quadratic check (an
+  // address set of thousands of addresses is that case).
+  if (unique.length < 2 || sameMask(unique)) return unique
   return unique.filter((a, i) => !unique.some((b, j) => j !== i && subsumedBy(a, b) && !(subsumedBy(b, a) && j > i)))
+}
+
+function sameMask(alts: readonly Alternative[]): boolean {
+  const first = alts[0]
+  if ('port' in first) return alts.every((a) => 'port' in a)
+  return alts.every((a) => !('port' in a) && a.mask === first.mask)
 }
 
 function merge(x: Conjunction, y: Conjunction): Conjunction | undefined {
