@@ -54,6 +54,10 @@ The control socket (--unixctl) answers ovs-appctl and "ovnctl appctl": recompute
     'monitor-all': Flags.boolean({summary: 'Monitor the whole Southbound (overrides external_ids:ovn-monitor-all).', allowNo: true}),
     switch: Flags.string({summary: 'How ovs-ofctl reaches the bridge (default: the bridge name, i.e. its mgmt socket in the run directory).', helpValue: 'TARGET'}),
     unixctl: Flags.string({summary: 'Control socket for ovs-appctl and ovnctl (default: ovnctl-controller-run.PID.ctl in the run directory).', helpValue: 'SOCKET'}),
+    cache: Flags.string({
+      summary: 'Keep the Southbound replica in FILE: a restart (and every reconnect) fetches only what changed, by history or difference digests.',
+      helpValue: 'FILE',
+    }),
     ...sslFlags({dbForm: false}),
     ...daemonFlags,
   }
@@ -73,7 +77,7 @@ The control socket (--unixctl) answers ovs-appctl and "ovnctl appctl": recompute
         monitorAll: f['monitor-all'],
       },
       (level, message) => daemon.logger.log('controller', level, message),
-      {switchTarget: f.switch, ssl: tlsSettingsOf(sslFlagValues(f))},
+      {switchTarget: f.switch, ssl: tlsSettingsOf(sslFlagValues(f)), sbCacheFile: f.cache === undefined ? undefined : path.resolve(f.cache)},
     )
     const control = new ControlServer()
     registerControllerCommands(control, controller, {version: this.config.version, exit: () => void this.shutdown.stop('SIGTERM')})

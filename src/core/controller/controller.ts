@@ -74,7 +74,7 @@ export class Controller {
     ovsRemote: string,
     private readonly overrides: ConfigOverrides,
     private readonly log: ControllerLog,
-    private readonly options: {switchTarget?: string; env?: NodeJS.ProcessEnv; ssl?: TlsSettings} = {},
+    private readonly options: {switchTarget?: string; env?: NodeJS.ProcessEnv; ssl?: TlsSettings; sbCacheFile?: string} = {},
   ) {
     this.engine = new FlowEngine(this.sb, (port) => this.isResident(port))
     this.ovs = new MonitoredDb(ovsRemote, 'Open_vSwitch', ovsTables, {
@@ -88,11 +88,12 @@ export class Controller {
     this.ovs.start()
   }
 
-  /** Stops both connections (the flows stay in the switch). */
-  stop(): void {
+  /** Stops both connections (the flows stay in the switch), after writing the Southbound replica's cache file if any. */
+  async stop(): Promise<void> {
     this.stopped = true
     if (this.timer) clearTimeout(this.timer)
     this.ovs.stop()
+    await this.sbDb?.saveCache()
     this.sbDb?.stop()
   }
 
@@ -197,7 +198,7 @@ export class Controller {
         this.log(up ? 'INFO' : 'WARN', `Southbound database: ${detail}`)
         if (up) this.schedule()
       },
-    }, {tls})
+    }, {tls, cacheFile: this.options.sbCacheFile, log: (level, m) => this.log(level, `Southbound: ${m}`)})
     this.sbDb.start()
   }
 

@@ -2,12 +2,18 @@
  * A long-lived client of one database for daemons: connects (and reconnects with back-off) to an active remote,
  * keeps a replica of the monitored tables under per-table conditions (monitor_cond, ovsdb-server(7) §4.1.12),
  * changes the conditions in place (monitor_cond_change, §4.1.13), and runs transactions. After a reconnect the
- * rows are fetched again and the owner is told to start over (`onReset`), as the OVS IDL does without history.
+ * rows are fetched again and the owner is told to start over (`onReset`), as the OVS IDL does without history;
+ * with a cache file (`cacheFile`) the replica is kept on disk and every start and reconnect resumes by history,
+ * digests or a snapshot, telling the owner only what changed.
  */
 import {connect, type JsonRpcConnection, type TlsContextSource} from '../jsonrpc/index.js'
 import {type ColumnSchema, DatabaseSchema} from '../ovsdb/index.js'
+import {cacheFits, saveReplicaCache} from './cache.js'
 import {TransactionError, firstError} from './client.js'
+import {DigestedReplica} from './digest-replica.js'
 import {Replica, type ReplicaEvent} from './replica.js'
+import {ReplicaMonitor, type ResumeReport} from './resume.js'
+import {allRows, loadCachedReplica, reshape, shapeOf} from './resumable.js'
 
 /** Reconnect back-off bounds, as the OVS reconnect FSM uses (lib/reconnect.c: 1 s doubling to 8 s). */
 export const reconnectMinMs = 1000
@@ -36,6 +42,22 @@ export interface MonitorHandlers {
   onState?(connected: boolean, detail: string): void
 }
 
+/** Options of a MonitoredDb. */
+export interface MonitoredDbOptions {
+  tls?: TlsContextSource
+  /**
+   * Keep the replica in this file (saved by saveCache, and every cacheSaveIntervalMs while it changes) and resume
+   * from it at start, and from memory after a reconnect, by history, digests or a snapshot (resume.ts), telling the
+   * owner only what changed: without it every (re)connect fetches every row and starts the owner over.
+   */
+  cacheFile?: string
+  /** Where a resume's outcome and a refused cache file are reported. */
+  log?: (level: 'INFO' | 'WARN', message: string) => void
+}
+
+/** How often a changed replica is written to its cache file. */
+export const cacheSaveIntervalMs = 5 * 60_000
+
 /** One monitored database on one remote. */
 export class MonitoredDb {
   private conn: JsonRpcConnection | null = null
@@ -45,6 +67,18 @@ export class MonitoredDb {
   private backoffMs = reconnectMinMs
   private timer: NodeJS.Timeout | null = null
   private monitorId = 0
+  /** The id of the live monitor, as monitor_cond_change names it. */
+  private liveMonitorId: unknown = 0
+  /** [cache] The replica kept with digests; null until the first resume. */
+  private digested: DigestedReplica | null = null
+  /** [cache] Whether the owner holds the rows (it is not started over after a reconnect). */
+  private delivered = false
+  /** [cache] The last transaction when a condition last changed (null: none changed since the last resume). */
+  private txnAtChange: string | null = null
+  private cacheDirty = false
+  private saveTimer: NodeJS.Timeout | null = null
+  /** [cache] How the last (re)connect caught up. */
+  lastResume: ResumeReport | null = null
   /** Human-readable state for connection-status. */
   status = 'connecting'
 
@@ -53,9 +87,13 @@ export class MonitoredDb {
     readonly database: string,
     private readonly tables: Map<string, TableMonitor>,
     private readonly handlers: MonitorHandlers,
-    private readonly options: {tls?: TlsContextSource} = {},
+    private readonly options: MonitoredDbOptions = {},
   ) {
     for (const t of tables.keys()) this.rows.set(t, new Map())
+    if (options.cacheFile !== undefined) {
+      this.saveTimer = setInterval(() => void this.saveCache(true), cacheSaveIntervalMs)
+      this.saveTimer.unref()
+    }
   }
 
   /** Whether a connection with a live monitor exists. */
@@ -77,6 +115,7 @@ export class MonitoredDb {
   stop(): void {
     this.stopped = true
     if (this.timer) clearTimeout(this.timer)
+    if (this.saveTimer) clearInterval(this.saveTimer)
     this.conn?.close()
   }
 
@@ -88,8 +127,9 @@ export class MonitoredDb {
     const m = this.tables.get(table)
     if (!m || JSON.stringify(m.where) === JSON.stringify(where)) return false
     m.where = where
+    if (this.digested !== null) this.txnAtChange ??= this.digested.lastTxnId
     if (!this.connected) return true
-    await this.conn!.request('monitor_cond_change', [this.monitorId, this.monitorId, {[table]: [{where: where ?? [true]}]}], {timeoutMs: requestTimeoutMs})
+    await this.conn!.request('monitor_cond_change', [this.liveMonitorId, this.liveMonitorId, {[table]: [{where: where ?? [true]}]}], {timeoutMs: requestTimeoutMs})
     await this.sync()
     return true
   }
@@ -132,8 +172,22 @@ export class MonitoredDb {
     }
   }
 
+  /**
+   * [cache] Writes the replica (as of the current conditions) to the cache file; with `ifChanged`, only when rows
+   * changed since the last write. A failure is reported, not thrown: the cache only saves work.
+   */
+  async saveCache(ifChanged = false): Promise<void> {
+    const file = this.options.cacheFile
+    if (file === undefined || this.digested === null || this.schema === null || (ifChanged && !this.cacheDirty)) return
+    this.cacheDirty = false
+    const shape = shapeOf(this.database, this.schema, this.tables)
+    const current = cacheFits(this.digested, shape) ? this.digested : reshape(this.digested, shape, this.txnAtChange)
+    await saveReplicaCache(file, current).catch((err: Error) => this.options.log?.('WARN', `Cannot save replica cache "${file}": ${err.message}`))
+  }
+
   private async monitor(conn: JsonRpcConnection): Promise<void> {
     this.schema ??= DatabaseSchema.fromJSON(await conn.request('get_schema', [this.database], {timeoutMs: requestTimeoutMs}))
+    if (this.options.cacheFile !== undefined) return this.resume(conn, this.options.cacheFile)
     const columns = new Map<string, ColumnSchema[]>()
     const requests: Record<string, unknown> = {}
     for (const [name, m] of this.tables) {
@@ -145,17 +199,53 @@ export class MonitoredDb {
     }
     this.replica = new Replica(this.schema, columns)
     this.monitorId++
+    this.liveMonitorId = this.monitorId
     const initial = await conn.request('monitor_cond', [this.database, this.monitorId, requests], {timeoutMs: requestTimeoutMs})
     for (const rows of this.rows.values()) rows.clear()
     this.handlers.onReset?.()
     this.receive(initial)
   }
 
+  /**
+   * [cache] Starts the monitor from the replica held (in memory after a reconnect; at start from the cache file,
+   * whose conditions are adopted so that it still fits) and tells the owner only what changed; a new owner gets
+   * every row once.
+   */
+  private async resume(conn: JsonRpcConnection, file: string): Promise<void> {
+    const schema = this.schema!
+    let replica = this.digested
+    if (replica === null) {
+      const loaded = await loadCachedReplica(file, shapeOf(this.database, schema, this.tables))
+      if (loaded.reason !== undefined) this.options.log?.('WARN', `Cannot use replica cache "${file}": ${loaded.reason}; fetching every row`)
+      if (loaded.replica !== null) for (const t of loaded.replica.shape.tables) this.tables.get(t.name)!.where = (t.where ?? undefined) as unknown[] | undefined
+      replica = loaded.replica
+    }
+    const shape = shapeOf(this.database, schema, this.tables)
+    if (replica === null) replica = new DigestedReplica(shape)
+    else if (!cacheFits(replica, shape)) replica = reshape(replica, shape, this.txnAtChange)
+    this.txnAtChange = null
+    const monitor = new ReplicaMonitor(conn, replica, {timeoutMs: requestTimeoutMs, onEvents: (events) => this.deliver(events)})
+    this.digested = replica
+    this.liveMonitorId = 'ovnctl-replica'
+    const report = await monitor.start()
+    this.lastResume = report
+    this.options.log?.('INFO', `${this.database}: resumed by ${report.method}: ${report.events.length} rows changed of ${report.rows}, ${report.bytesReceived} bytes received`)
+    if (this.delivered) return this.deliver(report.events)
+    for (const rows of this.rows.values()) rows.clear()
+    this.handlers.onReset?.()
+    this.delivered = true
+    this.deliver(allRows(replica))
+  }
+
   private replica: Replica | null = null
 
   private receive(updates: unknown): void {
     if (!this.replica || !updates) return
-    const events = this.replica.apply(updates as Record<string, Record<string, Record<string, unknown>>>)
+    this.deliver(this.replica.apply(updates as Record<string, Record<string, Record<string, unknown>>>))
+  }
+
+  private deliver(events: ReplicaEvent[]): void {
+    if (events.length > 0) this.cacheDirty = true
     for (const e of events) {
       if (this.tables.get(e.table)?.keepRows === false) continue
       const rows = this.rows.get(e.table)!
