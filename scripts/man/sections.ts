@@ -188,7 +188,9 @@ client digests its rows again and starts over. No monitor is started.
 The last round: \fBupdates\fR holds \fI<table\-updates2>\fR (for \fBhistory\fR the commits since
 \fI<last\-txn\-id>\fR, for \fBrows\fR the rows the client lacks as \fBinsert\fR and rows removed during the exchange
 as \fBdelete\fR, for \fBsnapshot\fR every row as \fBinitial\fR), with \fBlast\-txn\-id\fR, \fBsalt\fR and
-\fBsalt\-id\fR; after \fBdecode\fR, \fBdeletes\fR (base64) lists the digests of the rows only the client holds. The monitor \fI<json\-value>\fR then runs as one started by \fBmonitor_cond_since\fR: later commits
+\fBsalt\-id\fR; after \fBdecode\fR, \fBdeletes\fR (base64) lists the digests of the rows only the client holds;
+after \fBin\-sync\fR and \fBrows\fR, \fBcheck\fR is the sum of the rows' content checks the client must now hold
+(below). The monitor \fI<json\-value>\fR then runs as one started by \fBmonitor_cond_since\fR: later commits
 arrive as \fBupdate3\fR notifications, none missed. \fBrefused\fR, when present, says why the client's digests were
 not used.
 .PP
@@ -203,7 +205,10 @@ Clients that do not know the method, such as the OVS IDLs, are not affected.
 Row digests are SipHash\-2\-4 under a salt derived from the server's digest key and the database name
 (\fB\-\-digest\-key\-file\fR keeps the key across restarts). Clients must know the salt to digest their rows, so a
 client that has reconciled once knows it: the salt keeps rows written by anyone else from being chosen to collide,
-and the server sends a snapshot while two of its rows share a digest; a writer that also reconciles could, with
-about 2^32 SipHash evaluations, make an old and a new version of a row it writes collide and so hide that change
-from a stale replica.`
+and the server sends a snapshot while two of its rows share a digest. A writer that also reconciles could, with
+about 2^32 SipHash evaluations, make an old and a new version of a row it writes share a 64\-bit digest; so every
+row also has a content check, a second SipHash under a key derived from the first, and both sides keep the sum of
+the checks of their rows. A client whose sum differs from the server's \fBcheck\fR after reconciling cancels the
+monitor and takes a snapshot: hiding a change then takes a collision of both digests at once (about 2^64
+evaluations for one row).`
 }

@@ -157,6 +157,39 @@ describe('resuming a replica, property', () => {
     }
   })
 
+  it('finds a change a digest collision hides (the content checks differ) and ends with a snapshot', async () => {
+    const h = await new Harness({dbLimits: {historyTxnsMax: 0}}).start()
+    const conns: {close(): void}[] = []
+    try {
+      const client = await h.client()
+      const tx = (ops: unknown[]) => client.call('transact', ['Test', ...ops])
+      await tx(Array.from({length: 200}, (_, i) => ({op: 'insert', table: 'Switch', row: {name: `sw${i}`}})))
+      const resume = async (replica: DigestedReplica) => {
+        const conn = await connect(`unix:${h.sock}`, {timeoutMs: 2000})
+        conns.push(conn)
+        return new ReplicaMonitor(conn, replica, {timeoutMs: 10_000}).start()
+      }
+      const replica = new DigestedReplica(shape)
+      await resume(replica)
+      await tx([{op: 'update', table: 'Switch', where: [['name', '==', 'sw7']], row: {tags: ['set', [7]]}}])
+      const truth = new DigestedReplica(shape)
+      await resume(truth)
+      // A forged collision: the replica's old version of sw7 takes the digest of the server's new version, as if a
+      // writer who knows the salt had found two versions with one digest; its content (and content check) stays.
+      const uuid = replica.replica.uuids('Switch').find((u) => (replica.replica.row('Switch', u) as {name: string}).name === 'sw7')!
+      const rowId = `Switch/${uuid}`
+      replica.index.set(rowId, truth.index.digestOf(rowId)!, replica.index.checkOf(rowId))
+      assert.notDeepEqual(contents(replica), contents(truth))
+      const report = await resume(replica)
+      assert.equal(report.method, 'snapshot')
+      assert.match(report.refused ?? '', /content checks differ/)
+      assert.deepEqual(contents(replica), contents(truth))
+    } finally {
+      for (const conn of conns) conn.close()
+      await h.stop()
+    }
+  })
+
   it('gets a snapshot when it cannot take a table as large as the difference needs', async () => {
     const report = await run({n: 800, inserts: 20, deletes: 20, updates: 20, damage: 'tiny-estimate'})
     assert.equal(report.method, 'snapshot')

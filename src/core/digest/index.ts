@@ -43,6 +43,10 @@ export class DigestIndex {
   private readonly estimatorLive: StrataEstimator
   private readonly summaryLive: SetSummary = emptySummary()
   private readonly digestByRow = new Map<string, Digest>()
+  /** Each row's content check (a second digest), and their sums: see `check`. */
+  private readonly checkByRow = new Map<string, Digest>()
+  private checkSumHi = 0
+  private checkSumLo = 0
   private readonly rowByDigest = new Map<string, string>()
   // Rows whose digest equals another row's (a 64-bit collision, or rows planted by someone who knows the salt).
   private readonly collided = new Map<string, string[]>()
@@ -64,13 +68,17 @@ export class DigestIndex {
     return this.collidedRows
   }
 
-  /** Sets the digest of a row, inserting it or replacing its previous digest. */
-  set(rowId: string, digest: Digest): void {
+  /**
+   * Sets the digest of a row, inserting it or replacing its previous digest; `check` is its content check (a
+   * digest under another key), summed into `check` even when the digest itself did not change.
+   */
+  set(rowId: string, digest: Digest, check?: Digest): void {
     const old = this.digestByRow.get(rowId)
     if (old !== undefined) {
-      if (old.hi === digest.hi && old.lo === digest.lo) return
+      if (old.hi === digest.hi && old.lo === digest.lo) return this.setCheck(rowId, check)
       this.delete(rowId)
     }
+    this.setCheck(rowId, check)
     this.digestByRow.set(rowId, digest)
     const key = keyOf(digest)
     const holder = this.rowByDigest.get(key)
@@ -87,6 +95,7 @@ export class DigestIndex {
     const digest = this.digestByRow.get(rowId)
     if (digest === undefined) return false
     this.digestByRow.delete(rowId)
+    this.setCheck(rowId, undefined)
     const key = keyOf(digest)
     const others = this.collided.get(key)
     if (others !== undefined) {
@@ -100,6 +109,28 @@ export class DigestIndex {
     return true
   }
 
+  /**
+   * The sums of the rows' content checks, as 16 hex digits. Two sets with the same digests but a row whose content
+   * differs (two versions that collide in the 64-bit digest, which anyone who knows the salt can search for) have
+   * different checks unless the content checks collide as well: 64 more bits.
+   */
+  get check(): string {
+    return this.checkSumHi.toString(16).padStart(8, '0') + this.checkSumLo.toString(16).padStart(8, '0')
+  }
+
+  private setCheck(rowId: string, check: Digest | undefined): void {
+    const old = this.checkByRow.get(rowId)
+    if (old !== undefined) {
+      this.checkSumHi = (this.checkSumHi - old.hi) >>> 0
+      this.checkSumLo = (this.checkSumLo - old.lo) >>> 0
+      this.checkByRow.delete(rowId)
+    }
+    if (check === undefined) return
+    this.checkSumHi = (this.checkSumHi + check.hi) >>> 0
+    this.checkSumLo = (this.checkSumLo + check.lo) >>> 0
+    this.checkByRow.set(rowId, check)
+  }
+
   private apply(digest: Digest, sign: 1 | -1): void {
     this.table.update(digest.hi, digest.lo, sign)
     this.estimatorLive.update(digest.hi, digest.lo, sign)
@@ -109,6 +140,11 @@ export class DigestIndex {
   /** The digest of a row, if it is in the set. */
   digestOf(rowId: string): Digest | undefined {
     return this.digestByRow.get(rowId)
+  }
+
+  /** The content check of a row, if it is in the set with one. */
+  checkOf(rowId: string): Digest | undefined {
+    return this.checkByRow.get(rowId)
   }
 
   /** The row holding a digest, if any. */

@@ -101,6 +101,8 @@ export type DigestResult =
       readonly refused?: string
       /** After "decode": base64 digest list of rows only the client holds. */
       readonly deletes?: string
+      /** After "in-sync" and "rows": the server's content check (DigestIndex.check) the client must now have. */
+      readonly check?: string
     }
 
 /** Reads the server's result; throws DigestMessageError when it is not one. */
@@ -126,6 +128,7 @@ export function parseDigestResult(json: unknown): DigestResult {
         saltId: field(m, 'salt-id', 'uint') as number,
         refused: typeof m.refused === 'string' ? m.refused : undefined,
         deletes: m.deletes === undefined ? undefined : (field(m, 'deletes', 'string') as string),
+        check: m.check === undefined ? undefined : (field(m, 'check', 'string') as string),
       }
     }
     default:

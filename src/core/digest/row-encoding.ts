@@ -5,6 +5,7 @@
  * whose sets and maps the data model keeps in canonical order, so equal datums give equal text.
  */
 import {fingerprint, rowDigest, type Digest, type SipKey} from './row-digest.js'
+import {sipHash24, sipKey} from './siphash.js'
 
 /** One table of a monitored shape: its name, the columns monitored and the "where" sent (null: every row). */
 export interface ShapeTable {
@@ -37,6 +38,27 @@ export function rowEncoding(table: string, uuid: string, values: readonly unknow
 /** The digest of a row under `salt`, from its values in `encodingOrder`. */
 export function monitoredRowDigest(salt: SipKey, table: string, uuid: string, values: readonly unknown[]): Digest {
   return rowDigest(salt, rowEncoding(table, uuid, values))
+}
+
+const checkLabel = new TextEncoder().encode('ovnctl row content check')
+
+/** The key of the rows' content checks: derived from the digest key by SipHash itself, so independent of it. */
+export function checkKeyOf(key: SipKey): SipKey {
+  const a = sipHash24(key, checkLabel)
+  const b = sipHash24(key, new Uint8Array([...checkLabel, 1]))
+  const bytes = new Uint8Array(16)
+  const view = new DataView(bytes.buffer)
+  view.setUint32(0, a.hi)
+  view.setUint32(4, a.lo)
+  view.setUint32(8, b.hi)
+  view.setUint32(12, b.lo)
+  return sipKey(bytes)
+}
+
+/** A row's digest and its content check (DigestIndex.set), from one encoding of its values in `encodingOrder`. */
+export function monitoredRowDigests(key: SipKey, checkKey: SipKey, table: string, uuid: string, values: readonly unknown[]): {digest: Digest; check: Digest} {
+  const encoding = rowEncoding(table, uuid, values)
+  return {digest: rowDigest(key, encoding), check: rowDigest(checkKey, encoding)}
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import {fromBase64} from '../digest/base64.js'
 import {DigestIndex} from '../digest/index.js'
-import {encodingOrder, monitoredRowDigest, rowIdOf, saltIdOf, type ShapeTable, shapeFingerprint} from '../digest/row-encoding.js'
+import {checkKeyOf, encodingOrder, monitoredRowDigests, rowIdOf, saltIdOf, type ShapeTable, shapeFingerprint} from '../digest/row-encoding.js'
 import {type Digest, type SipKey, sipKey} from '../digest/siphash.js'
 import type {DatabaseSchema} from '../ovsdb/index.js'
 import {Replica, type ReplicaEvent} from './replica.js'
@@ -39,6 +39,7 @@ export class DigestedReplica {
   private digests = new DigestIndex()
   private saltBytes: Uint8Array | null = null
   private key: SipKey | null = null
+  private checkKey: SipKey | null = null
   private readonly order = new Map<string, string[]>()
 
   constructor(readonly shape: ReplicaShape) {
@@ -82,6 +83,7 @@ export class DigestedReplica {
     if (this.saltBytes !== null && Buffer.from(bytes).equals(Buffer.from(this.saltBytes))) return
     this.saltBytes = bytes
     this.key = sipKey(bytes)
+    this.checkKey = checkKeyOf(this.key)
     this.digests = new DigestIndex()
     for (const t of this.shape.tables) for (const uuid of this.replica.uuids(t.name)) this.redigest(t.name, uuid)
   }
@@ -143,6 +145,7 @@ export class DigestedReplica {
       return
     }
     const values = this.order.get(table)!.map((c) => row[c])
-    this.digests.set(rowId, monitoredRowDigest(this.key, table, uuid, values))
+    const {digest, check} = monitoredRowDigests(this.key, this.checkKey!, table, uuid, values)
+    this.digests.set(rowId, digest, check)
   }
 }

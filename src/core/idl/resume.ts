@@ -116,6 +116,11 @@ export class ReplicaMonitor {
   get id(): string {
     return this.monitorId
   }
+
+  /** Forgets the updates held for a monitor that was canceled before it went live. */
+  dropHeld(): void {
+    this.held = []
+  }
 }
 
 /** One resume: the rounds of the digest exchange and the fallbacks. */
@@ -166,7 +171,11 @@ class Exchange {
         continue
       }
       if (result.outcome === 'rows' && step.state.phase === 'awaiting-decode') this.deletes = this.decoded(step, result.deletes)
-      return this.finish(result)
+      const report = this.finish(result)
+      if (result.check === undefined || result.check === this.replica.index.check) return report
+      // Same digests, different contents: a row version made to collide with one this replica holds (or a 2^-64
+      // accident). The digests cannot find it; start over with a snapshot.
+      return this.startOver(report, 'the rows\' content checks differ after reconciling: a digest collision hid a change')
     }
   }
 
@@ -204,6 +213,19 @@ class Exchange {
     this.replica.lastTxnId = result.lastTxnId
     const method: ResumeMethod = result.outcome === 'history' ? 'history' : result.outcome === 'snapshot' ? 'snapshot' : 'digest'
     return this.report(method, events, result.updates, result.refused)
+  }
+
+  /** Cancels the monitor the exchange started and takes a snapshot instead; the events of both are reported. */
+  private async startOver(first: ResumeReport, why: string): Promise<ResumeReport> {
+    this.rounds++
+    await this.monitor.request('monitor_cancel', [this.monitor.id])
+    this.monitor.dropHeld()
+    // Not from history either: the replica's last transaction is the server's, and its rows are not.
+    this.replica.lastTxnId = ''
+    const result = await this.send({type: 'snapshot'})
+    if (result === 'unsupported' || result.outcome !== 'snapshot') throw new Error(`Cannot resume monitor: ${why}, and the server sent no snapshot`)
+    const report = this.finish(result)
+    return {...report, events: [...first.events, ...report.events], refused: why}
   }
 
   /** The rows a digest exchange found: those only this replica held are deleted, the server's are set. */

@@ -86,7 +86,7 @@ function answer(round: Round): unknown {
       return {outcome: 'table', data: reply.data, generation: registry.generation}
     case 'in-sync':
       start(round)
-      return final(registry, 'in-sync', hosted.lastTxnId, {})
+      return {...final(registry, 'in-sync', hosted.lastTxnId, {}), check: shape.index.check}
     case 'snapshot':
       return snapshot(round, registry, reply.refused)
     case 'rows': {
@@ -96,7 +96,8 @@ function answer(round: Round): unknown {
       for (const rowId of reply.rowIds) moved.add(rowId)
       start(round)
       const updates = rowsOf(hosted, shape, round.specs, moved)
-      return {...final(registry, 'rows', hosted.lastTxnId, updates), unknown: reply.unknown, ...(reply.deletes === undefined ? {} : {deletes: reply.deletes})}
+      const answer = {...final(registry, 'rows', hosted.lastTxnId, updates), unknown: reply.unknown, check: shape.index.check}
+      return reply.deletes === undefined ? answer : {...answer, deletes: reply.deletes}
     }
   }
 }

@@ -8,7 +8,7 @@
 import {randomBytes} from 'node:crypto'
 import {DigestIndex} from '../digest/index.js'
 import {digestHex} from '../digest/row-digest.js'
-import {encodingOrder, monitoredRowDigest, rowIdOf, saltIdOf, shapeFingerprint} from '../digest/row-encoding.js'
+import {checkKeyOf, encodingOrder, monitoredRowDigests, rowIdOf, saltIdOf, shapeFingerprint} from '../digest/row-encoding.js'
 import {type Digest, type SipKey, sipHash24, sipKey} from '../digest/siphash.js'
 import {type Changes, type ColumnSchema, type Database, type DatabaseSchema, datumToJSON, type Row} from '../ovsdb/index.js'
 import {cellOf} from './compose.js'
@@ -38,6 +38,7 @@ export class DigestShape {
   private readonly changeLog: {generation: number; rowId: string}[] = []
   /** Changes at or before this generation are not in the change log (before the build, or forgotten). */
   private forgottenUpTo: number
+  private readonly checkKey: SipKey
 
   constructor(
     readonly fingerprint: Digest,
@@ -47,19 +48,23 @@ export class DigestShape {
     builtAt: number,
   ) {
     this.forgottenUpTo = builtAt
+    this.checkKey = checkKeyOf(salt)
   }
 
   /** Digests every selected row of `db`: O(rows), once per shape. */
   build(db: Database): void {
     for (const [name, table] of this.tables) {
       for (const row of db.table(name).rows.values()) {
-        if (table.filter === null || table.filter(row)) this.index.set(rowIdOf(name, row.uuid), this.digestOf(name, table, row))
+        if (table.filter === null || table.filter(row)) {
+          const {digest, check} = this.digestsOf(name, table, row)
+          this.index.set(rowIdOf(name, row.uuid), digest, check)
+        }
       }
     }
   }
 
-  private digestOf(name: string, table: ShapeTable, row: Row): Digest {
-    return monitoredRowDigest(this.salt, name, row.uuid, table.columns.map((c) => datumToJSON(c.type, cellOf(row, c))))
+  private digestsOf(name: string, table: ShapeTable, row: Row): {digest: Digest; check: Digest} {
+    return monitoredRowDigests(this.salt, this.checkKey, name, row.uuid, table.columns.map((c) => datumToJSON(c.type, cellOf(row, c))))
   }
 
   /** Applies commit number `generation`: O(rows it changed in this shape's tables). */
@@ -70,7 +75,7 @@ export class DigestShape {
       for (const [uuid, change] of rows) {
         const rowId = rowIdOf(name, uuid)
         const now = change.new !== null && (table.filter === null || table.filter(change.new)) ? change.new : null
-        const changed = now !== null ? this.setIfChanged(rowId, this.digestOf(name, table, now)) : this.index.delete(rowId)
+        const changed = now !== null ? this.setIfChanged(rowId, this.digestsOf(name, table, now)) : this.index.delete(rowId)
         if (changed) this.changeLog.push({generation, rowId})
       }
     }
@@ -83,10 +88,12 @@ export class DigestShape {
     }
   }
 
-  private setIfChanged(rowId: string, digest: Digest): boolean {
+  /** A row whose content changed but whose digest did not (a collision) counts as changed: its check differs. */
+  private setIfChanged(rowId: string, {digest, check}: {digest: Digest; check: Digest}): boolean {
     const old = this.index.digestOf(rowId)
-    if (old !== undefined && old.hi === digest.hi && old.lo === digest.lo) return false
-    this.index.set(rowId, digest)
+    const oldCheck = this.index.checkOf(rowId)
+    if (old !== undefined && old.hi === digest.hi && old.lo === digest.lo && oldCheck?.hi === check.hi && oldCheck.lo === check.lo) return false
+    this.index.set(rowId, digest, check)
     return true
   }
 
