@@ -70,9 +70,10 @@ export class DigestIndex {
 
   /**
    * Sets the digest of a row, inserting it or replacing its previous digest; `check` is its content check (a
-   * digest under another key), summed into `check` even when the digest itself did not change.
+   * digest under another key), summed into `check` even when the digest itself did not change. Returns whether
+   * the digest or the check changed.
    */
-  set(rowId: string, digest: Digest, check?: Digest): void {
+  set(rowId: string, digest: Digest, check?: Digest): boolean {
     const old = this.digestByRow.get(rowId)
     if (old !== undefined) {
       if (old.hi === digest.hi && old.lo === digest.lo) return this.setCheck(rowId, check)
@@ -88,6 +89,7 @@ export class DigestIndex {
       this.collidedRows++
     }
     this.apply(digest, 1)
+    return true
   }
 
   /** Removes a row; returns false when it was not in the set. */
@@ -118,17 +120,19 @@ export class DigestIndex {
     return this.checkSumHi.toString(16).padStart(8, '0') + this.checkSumLo.toString(16).padStart(8, '0')
   }
 
-  private setCheck(rowId: string, check: Digest | undefined): void {
+  private setCheck(rowId: string, check: Digest | undefined): boolean {
     const old = this.checkByRow.get(rowId)
+    if (old === check || (old !== undefined && check !== undefined && old.hi === check.hi && old.lo === check.lo)) return false
     if (old !== undefined) {
       this.checkSumHi = (this.checkSumHi - old.hi) >>> 0
       this.checkSumLo = (this.checkSumLo - old.lo) >>> 0
       this.checkByRow.delete(rowId)
     }
-    if (check === undefined) return
+    if (check === undefined) return true
     this.checkSumHi = (this.checkSumHi + check.hi) >>> 0
     this.checkSumLo = (this.checkSumLo + check.lo) >>> 0
     this.checkByRow.set(rowId, check)
+    return true
   }
 
   private apply(digest: Digest, sign: 1 | -1): void {

@@ -75,7 +75,13 @@ export class DigestShape {
       for (const [uuid, change] of rows) {
         const rowId = rowIdOf(name, uuid)
         const now = change.new !== null && (table.filter === null || table.filter(change.new)) ? change.new : null
-        const changed = now !== null ? this.setIfChanged(rowId, this.digestsOf(name, table, now)) : this.index.delete(rowId)
+        let changed: boolean
+        if (now === null) changed = this.index.delete(rowId)
+        else {
+          // A new version whose digest did not change (a collision) still counts: its content check did.
+          const {digest, check} = this.digestsOf(name, table, now)
+          changed = this.index.set(rowId, digest, check)
+        }
         if (changed) this.changeLog.push({generation, rowId})
       }
     }
@@ -86,15 +92,6 @@ export class DigestShape {
       this.forgottenUpTo = this.changeLog[cut - 1].generation
       this.changeLog.splice(0, cut)
     }
-  }
-
-  /** A row whose content changed but whose digest did not (a collision) counts as changed: its check differs. */
-  private setIfChanged(rowId: string, {digest, check}: {digest: Digest; check: Digest}): boolean {
-    const old = this.index.digestOf(rowId)
-    const oldCheck = this.index.checkOf(rowId)
-    if (old !== undefined && old.hi === digest.hi && old.lo === digest.lo && oldCheck?.hi === check.hi && oldCheck.lo === check.lo) return false
-    this.index.set(rowId, digest, check)
-    return true
   }
 
   /** Row ids changed after commit `generation`, or null when the change log does not reach back that far. */
