@@ -163,7 +163,9 @@ describe('interoperability of the database file with ovsdb-tool and ovsdb-server
       const sock = path.join(dir, 'db.sock')
       const server = spawn('ovsdb-server', [`--remote=punix:${sock}`, `--unixctl=${path.join(dir, 'ctl')}`, '--no-chdir', '-vconsole:off', db], {stdio: 'ignore'})
       try {
-        await waitFor(() => fs.existsSync(sock), 5000, `ovsdb-server socket ${sock}`)
+        // The socket file appears at bind(), a moment before listen(): wait until the server answers.
+        const answers = () => fs.existsSync(sock) && spawnSync('ovsdb-client', ['--timeout=1', 'list-dbs', `unix:${sock}`], {stdio: 'ignore'}).status === 0
+        await waitFor(answers, 5000, `ovsdb-server on ${sock}`)
         const transact = (ops: object[]) => execFileSync('ovsdb-client', ['transact', `unix:${sock}`, JSON.stringify(['Test', ...ops])])
         transact([{op: 'insert', table: 'T', row: {name: 'a\nb', n: 5, tags: ['set', ['x', 'y']]}}, {op: 'comment', comment: 'hello'}])
         transact([{op: 'insert', table: 'T', row: {name: 'c'}}])
