@@ -31,7 +31,8 @@ export const commitAnnounceDelayMs = 2
 
 /** The durable side the driver writes each Ready to. */
 export interface RaftStorage {
-  persist(rd: Ready): Promise<void>
+  /** `inline`: sync on the calling thread (a follower, which serves no writes while it waits). */
+  persist(rd: Ready, options?: {inline: boolean}): Promise<void>
 }
 
 /** What the application does with what the cluster decided. */
@@ -293,7 +294,10 @@ export class RaftDriver {
       const rd = this.node.ready()
       const late = this.sendEarly(rd)
       this.transport.flushNow()
-      await this.o.storage.persist(rd)
+      // A follower syncs on its own thread: the hop to libuv's pool and back is on the path of every commit,
+      // and what arrives meanwhile waits in the socket and shares the next sync. A leader must keep reading
+      // requests while it syncs, or it loses its batching (measured: 64 clients fell from 7.0k to 2.1k txn/s).
+      await this.o.storage.persist(rd, {inline: this.soft.role === 'follower' && (rd.softState?.role ?? 'follower') === 'follower'})
       this.afterPersist(rd, late)
       this.node.advance(rd)
       this.appliedAtLastReady = this.node.appliedIndex

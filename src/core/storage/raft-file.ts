@@ -173,11 +173,11 @@ export class RaftFile {
   }
 
   /** Makes a Ready's snapshot, entries and hard state durable (Ready contract in src/core/raft/types.ts). */
-  persist(rd: Ready): Promise<void> {
-    return this.exclusive(() => this.persistNow(rd))
+  persist(rd: Ready, options?: {inline: boolean}): Promise<void> {
+    return this.exclusive(() => this.persistNow(rd, options?.inline ?? false))
   }
 
-  private async persistNow(rd: Ready): Promise<void> {
+  private async persistNow(rd: Ready, inline: boolean): Promise<void> {
     if (this.closed) throw new StorageError('closed', `Cannot write "${this.path}": log is closed`)
     if (rd.snapshot) {
       const kept = this.applySnapshot(rd.snapshot)
@@ -211,7 +211,8 @@ export class RaftFile {
     const data = parts.length === 1 ? parts[0] : Buffer.concat(parts)
     writeAllSync(this.fd.fd, data, this.bytes)
     if (mustSync) {
-      await this.fd.datasync()
+      if (inline) fs.fdatasyncSync(this.fd.fd)
+      else await this.fd.datasync()
       this.syncs++
     }
     this.bytes += data.length
