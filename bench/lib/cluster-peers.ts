@@ -117,7 +117,8 @@ export class Cluster {
     const child =
       this.kind === 'ovsdb-server'
         ? spawn('ovsdb-server', [...common, '--no-chdir', m.file], {cwd: this.dir, stdio: 'ignore'})
-        : spawn(process.execPath, [path.join(root, 'bin', 'run.js'), 'db-serve', ...common, m.file], {cwd: this.dir, stdio: 'ignore'})
+        : // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=DIR") profiles our members, as in bench/lib/peers.ts.
+          spawn(process.execPath, [...nodeArgs(), path.join(root, 'bin', 'run.js'), 'db-serve', ...common, m.file], {cwd: this.dir, stdio: 'ignore'})
     children.add(child)
     child.once('exit', () => children.delete(child))
     m.proc = child
@@ -202,4 +203,8 @@ export class Cluster {
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+function nodeArgs(): string[] {
+  return (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
 }
