@@ -11,6 +11,7 @@ import {ControlServer} from '../core/server/control.js'
 import {loadOrCreateDigestKey} from '../core/server/digest-key.js'
 import {HostedDb} from '../core/server/hosted-db.js'
 import {OvsdbServer} from '../core/server/server.js'
+import {IoThreads, ioThreadsMax} from '../core/server/io-thread.js'
 import {FileCommitLog, openDatabaseFile} from '../core/server/standalone.js'
 import {defaultHistoryLimits, TxnHistory} from '../core/server/txn-history.js'
 import {registerClusterCommands} from '../core/server/cluster-control.js' // [clustered]
@@ -116,6 +117,13 @@ what it replicated; --active starts it active.`
       helpValue: 'DIR',
     }),
     active: Flags.boolean({summary: 'With --sync-from: start in the active role, ready to become a backup on command.'}),
+    'io-threads': Flags.integer({
+      summary: 'Serve clients from N I/O threads (0: from the database thread itself); see "I/O threads" below.',
+      helpValue: 'N',
+      default: 0,
+      min: 0,
+      max: ioThreadsMax,
+    }),
     ...daemonFlags,
   }
 
@@ -123,6 +131,8 @@ what it replicated; --active starts it active.`
   private readonly clusters = new Map<string, ClusteredDb>()
   /** [relay] The relay databases served, by name. */
   private readonly relays = new Map<string, RelayDb>()
+  /** The I/O threads, with --io-threads. */
+  private ioThreads: IoThreads | null = null
   /** [relay] Source limits shared by relays and replication (set-active-ovsdb-server-probe-interval changes them). */
   private readonly sourceLimits = {...defaultSourceLimits}
 
@@ -154,10 +164,13 @@ what it replicated; --active starts it active.`
       else await this.serveFile(server, file, log)
     }
     const replication = this.startReplication(server) // [relay]
-    try {
-      await server.remotes.configure(this.flags.remote)
-    } catch (err) {
-      throw usageError((err as Error).message)
+    if (this.flags['io-threads'] > 0) await this.startIoThreads(server, digestKey)
+    else {
+      try {
+        await server.remotes.configure(this.flags.remote)
+      } catch (err) {
+        throw usageError((err as Error).message)
+      }
     }
     const control = new ControlServer()
     registerServerCommands(control, server, () => void this.shutdown.stop('SIGTERM'))
@@ -167,10 +180,36 @@ what it replicated; --active starts it active.`
     fs.mkdirSync(path.dirname(path.resolve(ctlPath)), {recursive: true})
     await control.listen(path.resolve(ctlPath))
     this.onShutdown(() => control.close())
-    log.info(`serving ${files.length} database(s) on ${server.remotes.list().join(', ') || 'no remote'}; control socket ${ctlPath}`)
+    const remotes = this.ioThreads?.list() ?? server.remotes.list()
+    log.info(`serving ${files.length} database(s) on ${remotes.join(', ') || 'no remote'}; control socket ${ctlPath}`)
     daemon.ready()
     // Serve until SIGTERM, SIGINT or "ovs-appctl exit": Shutdown runs the hooks above and exits.
     await new Promise<never>(() => {})
+  }
+
+  /**
+   * Clients served by I/O threads, each with a replica fed by this (the database) thread: standalone databases
+   * on punix:/ptcp: remotes only, the cases whose semantics the threads keep exactly.
+   */
+  private async startIoThreads(server: OvsdbServer, digestKey: Uint8Array | undefined): Promise<void> {
+    const refused = this.clusters.size > 0 ? 'clustered databases' : this.relays.size > 0 ? 'relay databases' : this.flags['sync-from'] !== undefined ? '--sync-from' : null
+    if (refused !== null) throw usageError(`--io-threads serves standalone databases only; it cannot be combined with ${refused}`)
+    let threads: IoThreads
+    try {
+      // One digest key for every thread: a client resuming by digests may land on any of them.
+      const key = digestKey ?? crypto.getRandomValues(new Uint8Array(16))
+      threads = new IoThreads(server, {count: this.flags['io-threads'], remotes: this.flags.remote, digestKey: key})
+    } catch (err) {
+      throw usageError((err as Error).message)
+    }
+    this.ioThreads = threads
+    server.threadMemoryStats = () => threads.memoryStats()
+    this.onShutdown(() => threads.close())
+    try {
+      await threads.start()
+    } catch (err) {
+      throw failedError(`Cannot start the I/O threads: ${(err as Error).message}`)
+    }
   }
 
   /** The TLS of SSL remotes and cluster links, from the SSL flags (db: ones read from the served databases). */

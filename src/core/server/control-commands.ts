@@ -13,8 +13,8 @@ export function registerServerCommands(control: ControlServer, server: OvsdbServ
     usage: '',
     argsMin: 0,
     argsMax: 0,
-    run: () =>
-      Object.entries(server.memoryStats())
+    run: async () =>
+      Object.entries({...server.memoryStats(), ...(await server.threadMemoryStats?.())})
         .map(([k, v]) => `${k}:${v}`)
         .join(' ') + '\n',
   })

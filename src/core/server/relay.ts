@@ -9,7 +9,7 @@
  */
 import {type Changes, Database, DatabaseSchema, executeTransaction, type TxnEnv, type TxnOutcome} from '../ovsdb/index.js'
 import type {DigestedReplica} from '../idl/digest-replica.js'
-import {isPassive, parseRemote} from '../jsonrpc/index.js'
+import {isPassive, type JsonRpcConnection, parseRemote} from '../jsonrpc/index.js'
 import {HostedDb, type ReplicatedCommit, zeroUuid} from './hosted-db.js'
 import {followedColumns, snapshotToChanges, updatesToChanges} from './relay-apply.js'
 import {RelayCache, schemaText} from './relay-cache.js'
@@ -109,7 +109,15 @@ export class RelayDb {
     private readonly server: OvsdbServer,
     readonly name: string,
     remotes: string,
-    readonly opts: {limits: RelayLimits; sourceLimits: SourceLimits; cacheFile?: string},
+    readonly opts: {
+      limits: RelayLimits
+      sourceLimits: SourceLimits
+      cacheFile?: string
+      /** How the link reaches the source (relay-source.ts); default: sockets. */
+      dial?: (remote: string) => Promise<JsonRpcConnection>
+      /** An I/O thread's replica of its own process's database: _Server shows it as that database, not a relay. */
+      mirror?: boolean
+    },
   ) {
     this.cache = opts.cacheFile === undefined ? null : new RelayCache(opts.cacheFile, name, (level, m) => server.log(level, `relay ${m}`))
     this.link = new SourceLink(
@@ -127,7 +135,7 @@ export class RelayDb {
         },
         inFlight: () => [...this.forwarded].filter((f) => f.sent && f.results === null).length,
       },
-      {limits: opts.sourceLimits, leaderOnly: true, log: (level, m) => server.log(level, `relay ${m}`)},
+      {limits: opts.sourceLimits, leaderOnly: true, log: (level, m) => server.log(level, `relay ${m}`), dial: opts.dial},
     )
   }
 
@@ -155,7 +163,7 @@ export class RelayDb {
   private serve(): void {
     const hosted = this.hosted as HostedDb
     this.served = true
-    this.server.addDatabase(hosted, {connected: false, leader: false})
+    this.server.addDatabase(hosted, {connected: this.opts.mirror === true, leader: this.opts.mirror === true})
     // Reads run here on the replica; writes go through the router; "convert" is refused (ovsdb(7): a relay
     // has no storage of its own).
     this.server.setReadOnly(this.name, true)
@@ -178,7 +186,7 @@ export class RelayDb {
     const text = schemaText(schema)
     if (this.hosted === null) {
       const cached = this.cache?.take(text, schema.version) ?? null
-      this.hosted = new HostedDb(this.name, cached?.db ?? new Database(schema), null, this.server.dbLimits, 'relay')
+      this.hosted = new HostedDb(this.name, cached?.db ?? new Database(schema), null, this.server.dbLimits, this.opts.mirror ? 'standalone' : 'relay')
       this.hosted.router = (ops, env, _opts, reply) => this.route(ops, env, reply)
       if (cached === null) {
         this.link.forgetTxnId()
@@ -238,7 +246,7 @@ export class RelayDb {
   }
 
   private describe(connected: boolean): void {
-    if (this.hosted !== null && this.served) this.server.describe(this.name, {connected, leader: false}, this.hosted)
+    if (this.hosted !== null && this.served) this.server.describe(this.name, {connected, leader: this.opts.mirror === true}, this.hosted)
   }
 
   /** HostedDb's router: reads run here; writes are forwarded. */
