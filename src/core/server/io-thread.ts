@@ -67,6 +67,17 @@ interface Thread {
   readonly waits: Map<number, (stats: Record<string, number>) => void>
 }
 
+/**
+ * The module an I/O thread runs: the compiled one, or (sources run through tsx, as tests and bin/dev.js do) the
+ * TypeScript one behind tsx's loader, which a worker does not inherit.
+ */
+function workerEntry(): URL | string {
+  const url = new URL(`./io-thread-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url)
+  if (url.pathname.endsWith('.js')) return url
+  const tsx = import.meta.resolve('tsx/esm/api')
+  return `import(${JSON.stringify(tsx)}).then((m) => m.register()).then(() => import(${JSON.stringify(url.href)}))`
+}
+
 /** The I/O threads of a server. */
 export class IoThreads {
   private threads: Thread[] = []
@@ -76,6 +87,8 @@ export class IoThreads {
   private restarting = false
   private nextMemoryId = 0
   private dials = 0
+  /** Set once the threads listen; a thread that exits after that is restarted. */
+  private started = false
 
   constructor(
     private readonly server: OvsdbServer,
@@ -108,13 +121,13 @@ export class IoThreads {
     for (const t of this.threads) t.worker.postMessage({type: 'listen', sockets} satisfies ToWorker)
     await Promise.all(listening)
     for (const b of this.bound) b.publish()
+    this.started = true
     this.server.log('INFO', `${this.threads.length} I/O threads serving ${this.list().join(', ')}`)
   }
 
   private spawn(index: number, dbs: string[]): Thread {
-    const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
     const data: IoThreadData = {index, serverId: this.server.serverId, dbs, dbLimits: this.server.dbLimits, limits: this.server.options.limits, digestKey: this.opts.digestKey}
-    const worker = new Worker(new URL(`./io-thread-worker${ext}`, import.meta.url), {workerData: data, name: `io-thread-${index}`})
+    const worker = new Worker(workerEntry(), {workerData: data, name: `io-thread-${index}`, eval: import.meta.url.endsWith('.ts')})
     const thread: Thread = {worker, index, stopping: false, waits: new Map()}
     worker.on('message', (m: ToMain) => this.message(thread, m))
     worker.on('error', (err) => this.server.log('ERR', `I/O thread ${index} failed: ${err.stack ?? err.message}`))
@@ -155,7 +168,8 @@ export class IoThreads {
   }
 
   private exited(thread: Thread, code: number): void {
-    if (thread.stopping || this.closing) return
+    // A thread that dies while starting fails the start (expect) instead.
+    if (thread.stopping || this.closing || !this.started) return
     this.server.log('ERR', `I/O thread ${thread.index} exited (code ${code}); its clients were disconnected: restarting the I/O threads in ${this.limits.restartDelayMs} ms`)
     if (this.restarting) return
     this.restarting = true
@@ -180,6 +194,7 @@ export class IoThreads {
   }
 
   private async stopThreads(): Promise<void> {
+    this.started = false
     const threads = this.threads
     this.threads = []
     await Promise.all(
