@@ -1,14 +1,15 @@
 /**
  * A byte stream over a worker_threads MessagePort, so that a JsonRpcConnection runs between two threads of one
  * process as it runs over a socket: the main (database) thread serves an I/O thread's relay link as one more
- * client, and sends it each commit's update serialized once. Chunks are copied into a transferred ArrayBuffer
- * (no structured-clone walk); the end of the stream is a message of its own; closing the port closes it.
+ * client, and sends it each commit's update serialized once. A string written crosses as a string (copied
+ * once, the cheapest message a port carries), bytes as a copy of their bytes; the end of the stream is a
+ * message of its own; closing the port closes it.
  */
 import {Duplex} from 'node:stream'
 import type {MessagePort} from 'node:worker_threads'
 
 /** What crosses the port: a chunk of bytes, or the writer's end of the stream. */
-type PortMessage = Uint8Array | {end: true}
+type PortMessage = string | Uint8Array | {end: true}
 
 /** A Duplex over a MessagePort, with the few socket members JsonRpcConnection and the relay link read. */
 export class PortStream extends Duplex {
@@ -18,13 +19,18 @@ export class PortStream extends Duplex {
   readonly remoteAddress = undefined
 
   constructor(private readonly port: MessagePort) {
-    super({allowHalfOpen: false})
+    // Strings reach _write as strings (decodeStrings: false): no encoding on this side.
+    super({allowHalfOpen: false, decodeStrings: false})
     port.on('message', (message: PortMessage) => this.receive(message))
     port.on('close', () => this.destroy())
   }
 
   private receive(message: PortMessage): void {
-    if (message instanceof Uint8Array) {
+    if (typeof message === 'string') {
+      const bytes = Buffer.from(message)
+      this.bytesRead += bytes.length
+      this.push(bytes)
+    } else if (message instanceof Uint8Array) {
       this.bytesRead += message.length
       this.push(Buffer.from(message.buffer, message.byteOffset, message.length))
     } else if (message.end) {
@@ -41,12 +47,9 @@ export class PortStream extends Duplex {
     // Messages are pushed as they arrive; a port has no flow control to resume.
   }
 
-  override _write(chunk: Buffer | string, encoding: BufferEncoding, done: (err?: Error | null) => void): void {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk
-    // A copy the receiver owns, handed over without a second copy (transfer list).
-    const copy = new Uint8Array(bytes.length)
-    copy.set(bytes)
-    this.port.postMessage(copy, [copy.buffer])
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    // A Buffer may view a shared pool: post a copy of its own bytes only, not the whole pool.
+    this.port.postMessage(typeof chunk === 'string' ? chunk : new Uint8Array(chunk))
     done()
   }
 
