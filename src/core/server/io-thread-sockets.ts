@@ -50,6 +50,7 @@ function check(code: number, remote: Remote): void {
 
 /** Refuses a remote I/O threads cannot serve, with the reason. */
 export function checkThreadedRemote(text: string): Remote {
+  if (text.startsWith('db:')) throw new Error(`--io-threads serves punix: and ptcp: remotes only: "${text}" names remotes that change with the database`)
   const remote = parseRemote(text)
   if (!isPassive(remote) || isSsl(remote)) {
     throw new Error(`--io-threads serves punix: and ptcp: remotes only: "${text}" is ${isSsl(remote) ? 'an SSL remote (its TLS would have to run in every thread)' : 'not a passive remote'}`)
