@@ -6,7 +6,10 @@
  * by the number of threads. A thread that dies is logged and all threads are restarted on freshly bound
  * sockets (the dead thread closed the shared ones); their clients reconnect, as after a server restart.
  */
+import {createRequire} from 'node:module'
 import type net from 'node:net'
+import path from 'node:path'
+import {pathToFileURL} from 'node:url'
 import {type MessagePort, Worker} from 'node:worker_threads'
 import type {ConnectionLimits} from '../jsonrpc/index.js'
 import {PortStream} from '../jsonrpc/port-stream.js'
@@ -74,7 +77,8 @@ interface Thread {
 function workerEntry(): URL | string {
   const url = new URL(`./io-thread-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url)
   if (url.pathname.endsWith('.js')) return url
-  const tsx = import.meta.resolve('tsx/esm/api')
+  const tsxRoot = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'))
+  const tsx = pathToFileURL(path.join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href
   return `import(${JSON.stringify(tsx)}).then((m) => m.register()).then(() => import(${JSON.stringify(url.href)}))`
 }
 
@@ -169,20 +173,21 @@ export class IoThreads {
 
   private exited(thread: Thread, code: number): void {
     // A thread that dies while starting fails the start (expect) instead.
-    if (thread.stopping || this.closing || !this.started) return
+    if (thread.stopping || this.closing || !this.started || this.restarting) return
     this.server.log('ERR', `I/O thread ${thread.index} exited (code ${code}); its clients were disconnected: restarting the I/O threads in ${this.limits.restartDelayMs} ms`)
-    if (this.restarting) return
     this.restarting = true
-    setTimeout(() => void this.restart(), this.limits.restartDelayMs)
+    void this.restart()
   }
 
   /**
    * Every thread is restarted, not only the dead one: the dead thread closed the shared listening descriptors,
-   * which the others still poll by number.
+   * which the others still hold by number. They are terminated at once, before this thread opens anything that
+   * could be given a number they would close on their way out; fresh sockets are bound after.
    */
   private async restart(): Promise<void> {
     try {
-      await this.stopThreads()
+      await this.stopThreads({graceful: false})
+      await new Promise((resolve) => setTimeout(resolve, this.limits.restartDelayMs))
       if (this.closing) return
       await this.start()
     } catch (err) {
@@ -193,16 +198,19 @@ export class IoThreads {
     }
   }
 
-  private async stopThreads(): Promise<void> {
+  /** Stops every thread; a graceful stop lets each tell its clients the server is shutting down first. */
+  private async stopThreads(opts: {graceful: boolean}): Promise<void> {
     this.started = false
     const threads = this.threads
     this.threads = []
     await Promise.all(
       threads.map(async (t) => {
         t.stopping = true
-        const stopped = this.expect(t, 'stopped').catch(() => {})
-        t.worker.postMessage({type: 'stop'} satisfies ToWorker)
-        await stopped
+        if (opts.graceful) {
+          const stopped = this.expect(t, 'stopped').catch(() => {})
+          t.worker.postMessage({type: 'stop'} satisfies ToWorker)
+          await stopped
+        }
         await t.worker.terminate()
       }),
     )
@@ -232,7 +240,7 @@ export class IoThreads {
   /** Stops the threads (their clients are told the server is shutting down) and removes socket files. */
   async close(): Promise<void> {
     this.closing = true
-    await this.stopThreads()
+    await this.stopThreads({graceful: true})
     for (const b of this.bound) unbindSocket(b)
   }
 }
