@@ -131,6 +131,8 @@ what it replicated; --active starts it active.`
   private readonly clusters = new Map<string, ClusteredDb>()
   /** [relay] The relay databases served, by name. */
   private readonly relays = new Map<string, RelayDb>()
+  /** Standalone databases by name, with the file each is served from (I/O threads start from it). */
+  private readonly files = new Map<string, string>()
   /** The I/O threads, with --io-threads. */
   private ioThreads: IoThreads | null = null
   /** [relay] Source limits shared by relays and replication (set-active-ovsdb-server-probe-interval changes them). */
@@ -198,7 +200,7 @@ what it replicated; --active starts it active.`
     try {
       // One digest key for every thread: a client resuming by digests may land on any of them.
       const key = digestKey ?? crypto.getRandomValues(new Uint8Array(16))
-      threads = new IoThreads(server, {count: this.flags['io-threads'], remotes: this.flags.remote, digestKey: key})
+      threads = new IoThreads(server, {count: this.flags['io-threads'], remotes: this.flags.remote, digestKey: key, files: this.files})
     } catch (err) {
       throw usageError((err as Error).message)
     }
@@ -252,6 +254,7 @@ what it replicated; --active starts it active.`
       throw usageError((err as Error).message)
     }
     if (this.flags['read-only']) server.setReadOnly(name, true)
+    this.files.set(name, file)
     log.info(`${file}: serving database "${name}" (${opened.records} records replayed)`)
   }
 

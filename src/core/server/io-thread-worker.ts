@@ -13,9 +13,12 @@ import {JsonRpcConnection} from '../jsonrpc/index.js'
 import {PortStream} from '../jsonrpc/port-stream.js'
 import {ForwardedLocks} from './io-thread-locks.js'
 import type {IoThreadData, ToMain, ToWorker} from './io-thread.js'
+import type {Database} from '../ovsdb/index.js'
 import {defaultRelayLimits, RelayDb} from './relay.js'
 import {defaultSourceLimits} from './relay-source.js'
 import {OvsdbServer} from './server.js'
+import {openDatabaseFile} from './standalone.js'
+import {TxnHistory} from './txn-history.js'
 
 const data = workerData as IoThreadData
 const port = parentPort!
@@ -40,14 +43,35 @@ const server = new OvsdbServer({
   log: (level, message) => post({type: 'log', level, message}),
 })
 
-const relays = data.dbs.map(
-  (db) =>
-    new RelayDb(server, db, 'database-thread', {
+/**
+ * The database as its file holds it, with the history rebuilt from it as the database thread rebuilt its own
+ * (transaction ids from the records' SHA-1): clients resume with monitor_cond_since from before a restart, and the
+ * link asks the database thread only for what the file does not hold yet. Null (a full copy over the link)
+ * when the file cannot be read.
+ */
+async function seed(file: string): Promise<{db: Database; history: TxnHistory; lastTxnId: string} | null> {
+  const history = new TxnHistory(server.dbLimits)
+  try {
+    const opened = await openDatabaseFile(file, {readOnly: true, history})
+    await opened.file.close()
+    return {db: opened.db, history, lastTxnId: opened.lastTxnId}
+  } catch (err) {
+    server.log('WARN', `cannot read "${file}" (${(err as Error).message}): copying the database from the database thread instead`)
+    return null
+  }
+}
+
+const relays = await Promise.all(
+  data.dbs.map(async ({name, file}) => {
+    const seeded = file === undefined ? null : await seed(file)
+    return new RelayDb(server, name, 'database-thread', {
       limits: defaultRelayLimits,
       sourceLimits: defaultSourceLimits,
-      dial: async () => dialMain(`database thread (${db})`),
+      dial: async () => dialMain(`database thread (${name})`),
       mirror: true,
-    }),
+      seed: seeded ?? undefined,
+    })
+  }),
 )
 for (const relay of relays) void relay.start()
 
@@ -69,7 +93,7 @@ function listen(sockets: ToWorker & {type: 'listen'}): void {
 
 /** Tells the database thread once every replica is served, so that no client finds a database missing. */
 function announceReady(): void {
-  if (data.dbs.every((db) => server.database(db) !== undefined)) post({type: 'ready'})
+  if (relays.every((r) => r.link.state === 'replicating' && server.database(r.name) !== undefined)) post({type: 'ready'})
   else setTimeout(announceReady, 5).unref()
 }
 

@@ -21,7 +21,8 @@ import type {LogLevel, OvsdbServer} from './server.js'
 export interface IoThreadData {
   index: number
   serverId: string
-  dbs: string[]
+  /** The databases, each with the file it is served from (read by the thread to start from it). */
+  dbs: {name: string; file?: string}[]
   dbLimits: HostedDbLimits
   limits?: Partial<ConnectionLimits>
   digestKey?: Uint8Array
@@ -96,7 +97,7 @@ export class IoThreads {
 
   constructor(
     private readonly server: OvsdbServer,
-    private readonly opts: {count: number; remotes: string[]; digestKey?: Uint8Array; limits?: IoThreadLimits},
+    private readonly opts: {count: number; remotes: string[]; digestKey?: Uint8Array; limits?: IoThreadLimits; files?: Map<string, string>},
   ) {
     if (!Number.isInteger(opts.count) || opts.count < 1 || opts.count > ioThreadsMax) {
       throw new Error(`--io-threads must be from 0 to ${ioThreadsMax}, not ${opts.count}`)
@@ -116,7 +117,10 @@ export class IoThreads {
 
   /** Starts the threads, waits until each holds the databases, binds the remotes and lets them accept. */
   async start(): Promise<void> {
-    const dbs = this.server.databaseNames().filter((n) => n !== '_Server')
+    const dbs = this.server
+      .databaseNames()
+      .filter((n) => n !== '_Server')
+      .map((name) => ({name, file: this.opts.files?.get(name)}))
     this.threads = Array.from({length: this.opts.count}, (_, index) => this.spawn(index, dbs))
     await Promise.all(this.threads.map((t) => this.expect(t, 'ready')))
     this.bound = this.remotes.map(bindSocket)
@@ -129,7 +133,7 @@ export class IoThreads {
     this.server.log('INFO', `${this.threads.length} I/O threads serving ${this.list().join(', ')}`)
   }
 
-  private spawn(index: number, dbs: string[]): Thread {
+  private spawn(index: number, dbs: IoThreadData['dbs']): Thread {
     const data: IoThreadData = {index, serverId: this.server.serverId, dbs, dbLimits: this.server.dbLimits, limits: this.server.options.limits, digestKey: this.opts.digestKey}
     const worker = new Worker(workerEntry(), {workerData: data, name: `io-thread-${index}`, eval: import.meta.url.endsWith('.ts')})
     const thread: Thread = {worker, index, stopping: false, waits: new Map()}
