@@ -10,8 +10,11 @@ import {connect, type JsonRpcConnection} from '../../src/core/jsonrpc/index.js'
 import {Database, DatabaseSchema, datumToJSON} from '../../src/core/ovsdb/index.js'
 import {updatesToChanges} from '../../src/core/server/relay-apply.js'
 import {newUuid} from '../../src/core/server/uuid.js'
-import {eventually, nbSchema, ok, ovnctl, sbSchema, useFreshServer, useTempDir} from './lib.js'
 import fs from 'node:fs'
+import {DigestedReplica} from '../../src/core/idl/digest-replica.js'
+import {ReplicaMonitor} from '../../src/core/idl/resume.js'
+import {testSchemaJSON} from '../server/harness.js'
+import {eventually, nbSchema, ok, ovnctl, sbSchema, type ServerProcess, startDbServe, useFreshServer, useTempDir} from './lib.js'
 
 const threads = ['--io-threads=2']
 
@@ -89,6 +92,21 @@ describe('db-serve --io-threads=2 with the OVN Southbound tools', function () {
       await eventually(() => clients[next].notes.some((n) => n.method === 'stolen' && n.params[0] === 'L'), 5000, 'the robbed client to be told "stolen"')
     } finally {
       for (const c of clients) c.conn.close()
+    }
+  })
+
+  it('refuses "convert" through a thread with an error, leaving the database as it was', async () => {
+    const c = await client(fresh.remote)
+    try {
+      const schema = (await c.conn.request('get_schema', ['OVN_Southbound'])) as {version: string}
+      const refused = await c.conn.request('convert', ['OVN_Southbound', {...schema, version: '99.0.0'}]).then(
+        () => null,
+        (err: {error?: {error?: string; details?: string}}) => err.error,
+      )
+      assert.equal(refused?.error, 'not allowed', JSON.stringify(refused))
+      assert.equal(await ok('ovsdb-client', ['get-schema-version', fresh.remote, 'OVN_Southbound']), `${schema.version}\n`)
+    } finally {
+      c.conn.close()
     }
   })
 
@@ -208,3 +226,52 @@ async function matching(conn: JsonRpcConnection, where: unknown[]): Promise<stri
   }
   return [...uuids]
 }
+
+describe('db-serve --io-threads=2: a replica resumes by difference digests', function () {
+  this.timeout(120000)
+  const tmp = useTempDir()
+  let server: ServerProcess | undefined
+  afterEach(async () => server?.stop())
+
+  it('after a restart without history, receiving only the changed rows and ending equal to a fresh snapshot', async () => {
+    const schema = DatabaseSchema.fromJSON(testSchemaJSON)
+    const shape = {db: 'Test', schema, tables: [{name: 'Switch', columns: ['name', 'other_config'], where: null}]}
+    const db = path.join(tmp.dir, 'digest.db')
+    const schemaFile = path.join(tmp.dir, 'test.ovsschema')
+    fs.writeFileSync(schemaFile, JSON.stringify(testSchemaJSON))
+    await ok('ovnctl', ['db-create', db, schemaFile])
+    const flags = [`--digest-key-file=${path.join(tmp.dir, 'digest.key')}`, '--history-txns=0', ...threads]
+    const resume = async (replica: DigestedReplica) => {
+      const conn = await connect(`unix:${server!.sock}`, {timeoutMs: 5000})
+      try {
+        return await new ReplicaMonitor(conn, replica, {timeoutMs: 30_000}).start()
+      } finally {
+        conn.close()
+      }
+    }
+    const transact = async (ops: unknown[]) => {
+      const c = await client(`unix:${server!.sock}`)
+      const results = (await c.conn.request('transact', ['Test', ...ops], {timeoutMs: 30_000})) as {error?: string}[]
+      c.conn.close()
+      assert.ok(results.every((x) => !x?.error), JSON.stringify(results.find((x) => x?.error)))
+    }
+    server = await startDbServe(tmp.dir, [db], flags, 'digest')
+    await transact(Array.from({length: 2000}, (_, i) => ({op: 'insert', table: 'Switch', row: {name: `sw${i}`}})))
+    const replica = new DigestedReplica(shape)
+    await resume(replica)
+    assert.equal(replica.size, 2000)
+    await server.stop()
+    server = await startDbServe(tmp.dir, [db], flags, 'digest')
+    await transact([
+      ...Array.from({length: 10}, (_, i) => ({op: 'insert', table: 'Switch', row: {name: `new${i}`}})),
+      ...Array.from({length: 10}, (_, i) => ({op: 'update', table: 'Switch', where: [['name', '==', `sw${i}`]], row: {other_config: ['map', [['k', 'v']]]}})),
+    ])
+    const again = await resume(replica)
+    assert.equal(again.method, 'digest', again.refused)
+    assert.equal(again.events.length, 20)
+    const fresh = new DigestedReplica(shape)
+    await resume(fresh)
+    const contents = (r: DigestedReplica) => r.replica.uuids('Switch').map((u) => `${u} ${JSON.stringify(r.replica.row('Switch', u))}`).sort()
+    assert.deepEqual(contents(replica), contents(fresh))
+  })
+})

@@ -39,6 +39,7 @@ const server = new OvsdbServer({
   dbLimits: data.dbLimits,
   limits: data.limits,
   digestKey: data.digestKey,
+  connectionsMax: data.connectionsMax,
   locks: new ForwardedLocks(() => dialMain('database thread (locks)')),
   log: (level, message) => post({type: 'log', level, message}),
 })

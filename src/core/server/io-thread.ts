@@ -15,7 +15,7 @@ import type {ConnectionLimits} from '../jsonrpc/index.js'
 import {PortStream} from '../jsonrpc/port-stream.js'
 import type {HostedDbLimits} from './hosted-db.js'
 import {type BoundSocket, bindSocket, checkThreadedRemote, unbindSocket} from './io-thread-sockets.js'
-import type {LogLevel, OvsdbServer} from './server.js'
+import {connectionsMaxDefault, type LogLevel, type OvsdbServer} from './server.js'
 
 /** What an I/O thread is started with. */
 export interface IoThreadData {
@@ -26,6 +26,8 @@ export interface IoThreadData {
   dbLimits: HostedDbLimits
   limits?: Partial<ConnectionLimits>
   digestKey?: Uint8Array
+  /** Clients this thread serves at once: the server's connectionsMax divided among the threads. */
+  connectionsMax: number
 }
 
 /** Messages from the database thread to an I/O thread. */
@@ -134,7 +136,8 @@ export class IoThreads {
   }
 
   private spawn(index: number, dbs: IoThreadData['dbs']): Thread {
-    const data: IoThreadData = {index, serverId: this.server.serverId, dbs, dbLimits: this.server.dbLimits, limits: this.server.options.limits, digestKey: this.opts.digestKey}
+    const connectionsMax = Math.ceil((this.server.options.connectionsMax ?? connectionsMaxDefault) / this.opts.count)
+    const data: IoThreadData = {index, serverId: this.server.serverId, dbs, dbLimits: this.server.dbLimits, limits: this.server.options.limits, digestKey: this.opts.digestKey, connectionsMax}
     const worker = new Worker(workerEntry(), {workerData: data, name: `io-thread-${index}`, eval: import.meta.url.endsWith('.ts')})
     const thread: Thread = {worker, index, stopping: false, waits: new Map()}
     worker.on('message', (m: ToMain) => this.message(thread, m))
