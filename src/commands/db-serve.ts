@@ -120,7 +120,7 @@ what it replicated; --active starts it active.`
     }),
     active: Flags.boolean({summary: 'With --sync-from: start in the active role, ready to become a backup on command.'}),
     'io-threads': Flags.integer({
-      summary: 'Serve clients from N I/O threads (0: from the database thread itself); see "I/O threads" below.',
+      summary: 'Serve clients from N I/O threads (0: from the database thread itself); see "I/O threads" in the description.',
       helpValue: 'N',
       default: 0,
       min: 0,
@@ -208,6 +208,7 @@ what it replicated; --active starts it active.`
     }
     this.ioThreads = threads
     server.threadMemoryStats = () => threads.memoryStats()
+    server.threadRemotes = () => this.flags.remote
     this.onShutdown(() => threads.close())
     try {
       await threads.start()

@@ -58,6 +58,10 @@ describe('db-serve --io-threads=2 with the OVN Southbound tools', function () {
     assert.equal(ids.size, 1, `server ids: ${[...ids].join(', ')}`)
   })
 
+  it('lists the remotes its threads serve', async () => {
+    assert.equal(await ok('ovs-appctl', ['-t', fresh.server.ctl, 'ovsdb-server/list-remotes']), `punix:${fresh.server.sock}\n`)
+  })
+
   it('lists its threads and their clients in memory/show', async () => {
     const clients = await Promise.all(Array.from({length: 8}, () => client(fresh.remote)))
     try {

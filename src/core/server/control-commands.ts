@@ -33,7 +33,7 @@ export function registerServerCommands(control: ControlServer, server: OvsdbServ
       return ''
     },
   })
-  control.register('ovsdb-server/list-remotes', {usage: '', argsMin: 0, argsMax: 0, run: () => server.remotes.list().map((r) => r + '\n').join('')})
+  control.register('ovsdb-server/list-remotes', {usage: '', argsMin: 0, argsMax: 0, run: () => [...server.remotes.list(), ...(server.threadRemotes?.() ?? [])].sort().map((r) => r + '\n').join('')})
   control.register('ovsdb-server/add-remote', {
     usage: 'REMOTE',
     argsMin: 1,

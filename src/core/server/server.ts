@@ -107,6 +107,8 @@ export class OvsdbServer {
   readonly tls: TlsContextSource | undefined
   /** Figures of the I/O threads for memory/show (set with --io-threads). */
   threadMemoryStats: (() => Promise<Record<string, number>>) | null = null
+  /** The remotes the I/O threads serve, for ovsdb-server/list-remotes (set with --io-threads). */
+  threadRemotes: (() => string[]) | null = null
   /** [backup] Set while the server is a backup: ovsdb-server then refuses lock, steal and unlock too. */
   backup = false
   private nextSessionNumber = 0
