@@ -14,6 +14,7 @@ import fs from 'node:fs'
 import {DigestedReplica} from '../../src/core/idl/digest-replica.js'
 import {ReplicaMonitor} from '../../src/core/idl/resume.js'
 import {testSchemaJSON} from '../server/harness.js'
+import {Prng} from '../sim/prng.js'
 import {eventually, nbSchema, ok, ovnctl, sbSchema, type ServerProcess, startDbServe, useFreshServer, useTempDir} from './lib.js'
 
 const threads = ['--io-threads=2']
@@ -150,18 +151,6 @@ describe('db-serve --io-threads refuses what its threads cannot serve', function
 
 const names = ['a', 'b', 'c', 'd']
 
-/** A seeded generator (mulberry32), so that a failure replays from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 describe('db-serve --io-threads=2: replicas of random conditions equal fresh queries', function () {
   this.timeout(120000)
   const fresh = useFreshServer(nbSchema, threads)
@@ -169,7 +158,8 @@ describe('db-serve --io-threads=2: replicas of random conditions equal fresh que
 
   it('holds for 150 random transactions and condition changes over 8 clients', async () => {
     const seed = 20261124
-    const r = prng(seed)
+    const prng = new Prng(seed)
+    const r = () => prng.next()
     const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)]
     const randomWhere = () => (r() < 0.2 ? [true] : [['name', '==', pick(names)], ['other_config', 'includes', ['map', [['k', pick(names)]]]]].slice(0, 1 + Math.floor(r() * 2)))
     const columns = ['name', 'other_config']
