@@ -185,7 +185,8 @@ async function measureWindows(peer: Peer, clients: RawClient[], writer: JsonRpcC
   let mainCpu0 = 0
   let bytes0 = 0
   let t0 = 0
-  for (let c = -warmup; c < commits; c += pipeline) {
+  // Warm-up windows first (c < 0), then the measured ones from commit 0.
+  for (let c = -Math.ceil(warmup / pipeline) * pipeline; c < commits; c += pipeline) {
     if (c === 0) {
       ;[cpu0, mainCpu0, bytes0, t0] = [cpuSeconds(peer.pid), threadCpuSeconds(peer.pid), clients.reduce((n, cl) => n + cl.bytes, 0), performance.now()]
     }
