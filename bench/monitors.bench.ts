@@ -18,6 +18,14 @@
  * Figures: time from the first reconnect until every client is current, and the bytes they received. (OVS 3.1
  * keeps no history for a standalone database, and none across a restart: it resends every row.)
  *
+ * BENCH_IO_THREADS ("0"; e.g. "0,2") runs db-serve once per value of --io-threads, each next to the real server in
+ * the same round, so that A/B runs alternate under the same load; the load average is printed with the table.
+ * "main CPU" is the database thread's alone (/proc/PID/task/PID/stat); "server CPU" covers every thread.
+ *
+ * BENCH_PIPELINE (1): the writer keeps P transactions in flight and waits, per window of P, until every client has the
+ * window's last commit (plain and since modes: a client gets commits in order); "commits/s" is then the sustained
+ * rate, where the database thread can run a commit while the fan-out of the previous ones goes on elsewhere.
+ *
  * Knobs: BENCH_ROUNDS (1), BENCH_CLIENTS ("100,500"), BENCH_COMMITS (1000), BENCH_MODES ("plain,cond,since"),
  * BENCH_RESTART_CLIENTS, BENCH_RESTART_ROWS, BENCH_RESTART_MISSED, BENCH_PEERS ("ovnctl,ovsdb-server"; the ratio rows need both), BENCH_DEBUG (prints each commit over 5 ms).
  */
@@ -26,7 +34,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {connect, type JsonRpcConnection} from '../src/core/jsonrpc/index.js'
-import {cpuSeconds, createDb, type Peer, rssBytes, startOvnctl, startReal} from './lib/peers.js'
+import {cpuSeconds, createDb, type Peer, rssBytes, startOvnctl, startReal, threadCpuSeconds} from './lib/peers.js'
 import {median, quantile} from './lib/stats.js'
 
 const sbSchema = process.env.OVN_SB_SCHEMA ?? '/usr/share/ovn/ovn-sb.ovsschema'
@@ -41,6 +49,17 @@ const restartRows = Number(process.env.BENCH_RESTART_ROWS ?? 50_000)
 /** Commits the clients miss between their last update and the restart. */
 const restartMissed = Number(process.env.BENCH_RESTART_MISSED ?? 100)
 const peers = (process.env.BENCH_PEERS ?? 'ovnctl,ovsdb-server').split(',') as Peer['name'][]
+const ioThreads = (process.env.BENCH_IO_THREADS ?? '0').split(',').map(Number)
+const pipeline = Number(process.env.BENCH_PIPELINE ?? 1)
+/** A server as run in the benchmark: the real one, or db-serve with a number of I/O threads. */
+interface Variant {
+  label: string
+  kind: Peer['name']
+  extra: string[]
+}
+const variants: Variant[] = peers.flatMap((kind): Variant[] =>
+  kind === 'ovnctl' ? ioThreads.map((t) => ({label: t === 0 ? 'ovnctl' : `ovnctl io=${t}`, kind, extra: t === 0 ? [] : [`--io-threads=${t}`]})) : [{label: kind, kind, extra: []}],
+)
 const groups = 10
 const db = 'OVN_Southbound'
 /** A commit that has not reached its clients after this long stops the benchmark. */
@@ -102,7 +121,10 @@ interface Figures {
   p99: number
   bytes: number
   cpu: number
+  mainCpu: number
   rss: number
+  /** Commits per second over the measured commits. */
+  rate: number
 }
 
 /** Connects M clients in `mode`, runs the commits, and measures. */
@@ -117,12 +139,15 @@ async function measure(peer: Peer, mode: Mode, m: number, tag: string): Promise<
   const writer = await connect(`unix:${peer.sock}`, {timeoutMs: 10_000})
   const times: number[] = []
   let cpu0 = cpuSeconds(peer.pid)
+  let mainCpu0 = threadCpuSeconds(peer.pid)
   let bytes0 = 0
   try {
+    if (pipeline > 1 && mode !== 'cond') return await measureWindows(peer, clients, writer, tag)
     for (let c = -warmup; c < commits; c++) {
       if (c === 0) {
         times.length = 0
         cpu0 = cpuSeconds(peer.pid)
+        mainCpu0 = threadCpuSeconds(peer.pid)
         bytes0 = clients.reduce((n, cl) => n + cl.bytes, 0)
       }
       const group = (c + warmup) % groups
@@ -143,17 +168,49 @@ async function measure(peer: Peer, mode: Mode, m: number, tag: string): Promise<
       if (process.env.BENCH_DEBUG && times[times.length - 1] > 5) console.error(`  ${peer.name} ${mode} commit ${c}: ${times[times.length - 1].toFixed(1)} ms`)
     }
     const cpu = cpuSeconds(peer.pid) - cpu0
-    return {p50: median(times), p99: quantile(times, 0.99), bytes: clients.reduce((n, c) => n + c.bytes, 0) - bytes0, cpu, rss: rssBytes(peer.pid)}
+    const mainCpu = threadCpuSeconds(peer.pid) - mainCpu0
+    const rate = commits / (times.reduce((a, b) => a + b, 0) / 1000)
+    return {p50: median(times), p99: quantile(times, 0.99), bytes: clients.reduce((n, c) => n + c.bytes, 0) - bytes0, cpu, mainCpu, rss: rssBytes(peer.pid), rate}
   } finally {
     writer.close()
     for (const c of clients) c.socket.destroy()
   }
 }
 
+/** The commits in windows of `pipeline` transactions in flight; times are per window, the rate per commit. */
+async function measureWindows(peer: Peer, clients: RawClient[], writer: JsonRpcConnection, tag: string): Promise<Figures> {
+  const m = clients.length
+  const times: number[] = []
+  let cpu0 = 0
+  let mainCpu0 = 0
+  let bytes0 = 0
+  let t0 = 0
+  // Warm-up windows first (c < 0), then the measured ones from commit 0.
+  for (let c = -Math.ceil(warmup / pipeline) * pipeline; c < commits; c += pipeline) {
+    if (c === 0) {
+      ;[cpu0, mainCpu0, bytes0, t0] = [cpuSeconds(peer.pid), threadCpuSeconds(peer.pid), clients.reduce((n, cl) => n + cl.bytes, 0), performance.now()]
+    }
+    const reached = Promise.all(clients.map((cl) => cl.expect(`${tag}-${c + pipeline - 1}.`)))
+    const start = performance.now()
+    const mutate = (name: string, k: number) => ({op: 'mutate', table: 'Address_Set', where: [['name', '==', name]], mutations: [['addresses', 'insert', ['set', [`${tag}-${c + k}.${name}`]]]]})
+    const commit = (k: number) => writer.request('transact', [db, mutate(`grp-${(c + k + warmup) % groups}`, k), mutate(`as-${(c + k + warmup) % m}`, k)], {timeoutMs: 10_000})
+    const results = (await Promise.all(Array.from({length: pipeline}, (_, k) => commit(k)))) as {error?: string}[][]
+    if (results.flat().some((r) => r?.error)) throw new Error(`window at commit ${c}: ${JSON.stringify(results)}`)
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${peer.name}: window at commit ${c} did not reach its clients in ${deliveryMaxMs} ms`)), deliveryMaxMs)))
+    await Promise.race([reached, timeout])
+    clearTimeout(timer)
+    times.push(performance.now() - start)
+  }
+  const rate = commits / ((performance.now() - t0) / 1000)
+  const [cpu, mainCpu] = [cpuSeconds(peer.pid) - cpu0, threadCpuSeconds(peer.pid) - mainCpu0]
+  return {p50: median(times), p99: quantile(times, 0.99), bytes: clients.reduce((n, cl) => n + cl.bytes, 0) - bytes0, cpu, mainCpu, rss: rssBytes(peer.pid), rate}
+}
+
 /** Starts a peer on a fresh database holding the rows the clients watch. */
-async function startPeer(kind: Peer['name'], dir: string, m: number): Promise<Peer> {
+async function startPeer(kind: Peer['name'], dir: string, m: number, extra: string[] = []): Promise<Peer> {
   const file = createDb(dir, sbSchema, kind)
-  const peer = kind === 'ovnctl' ? await startOvnctl(dir, [file]) : await startReal(dir, [file])
+  const peer = kind === 'ovnctl' ? await startOvnctl(dir, [file], extra) : await startReal(dir, [file])
   const writer = await connectStarted(peer)
   const rows = [...Array.from({length: m}, (_, i) => `as-${i}`), ...Array.from({length: groups}, (_, g) => `grp-${g}`)]
   await writer.request('transact', [db, ...rows.map((name) => ({op: 'insert', table: 'Address_Set', row: {name}}))])
@@ -218,16 +275,17 @@ const mb = (n: number) => (n / 1024 / 1024).toFixed(1)
 
 async function main(): Promise<void> {
   const results = new Map<string, Figures[]>()
+  const load0 = os.loadavg()
   for (let r = 0; r < rounds; r++) {
     for (const m of clientCounts) {
-      for (const kind of peers) {
+      for (const {label, kind, extra} of variants) {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovnctl-bench-monitors-'))
-        const peer = await startPeer(kind, dir, m)
+        const peer = await startPeer(kind, dir, m, extra)
         try {
           for (const mode of modes) {
-            console.error(`round ${r + 1}: ${kind} ${mode} M=${m}`)
+            console.error(`round ${r + 1}: ${label} ${mode} M=${m} (load ${os.loadavg()[0].toFixed(2)})`)
             const f = await measure(peer, mode, m, `r${r}${mode}`)
-            const key = `${mode}|${m}|${kind}`
+            const key = `${mode}|${m}|${label}`
             results.set(key, [...(results.get(key) ?? []), f])
           }
         } finally {
@@ -247,23 +305,25 @@ async function main(): Promise<void> {
     }
   }
   const lines = [
-    `\n## Monitors at scale: ${commits} commits, median of ${rounds} round(s)`,
+    `\n## Monitors at scale: ${commits} commits${pipeline > 1 ? ` (${pipeline} in flight; times per window)` : ''}, median of ${rounds} round(s), load average ${load0[0].toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after (${os.cpus().length} cores)`,
     '',
-    '| mode | M | peer | commit→last p50 (ms) | p99 (ms) | bytes to clients (MiB) | server CPU (s) | RSS (MiB) |',
-    '|---|---|---|---|---|---|---|---|',
+    '| mode | M | peer | commit→last p50 (ms) | p99 (ms) | commits/s | bytes to clients (MiB) | server CPU (s) | main thread CPU (s) | RSS (MiB) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ]
   for (const mode of modes) {
     for (const m of clientCounts) {
-      for (const kind of peers) {
-        const fs_ = results.get(`${mode}|${m}|${kind}`)!
+      for (const {label} of variants) {
+        const fs_ = results.get(`${mode}|${m}|${label}`)!
         const med = (k: keyof Figures) => median(fs_.map((f) => f[k]))
-        lines.push(`| ${mode} | ${m} | ${kind} | ${med('p50').toFixed(2)} | ${med('p99').toFixed(2)} | ${mb(med('bytes'))} | ${med('cpu').toFixed(2)} | ${mb(med('rss'))} |`)
+        lines.push(`| ${mode} | ${m} | ${label} | ${med('p50').toFixed(2)} | ${med('p99').toFixed(2)} | ${med('rate').toFixed(0)} | ${mb(med('bytes'))} | ${med('cpu').toFixed(2)} | ${med('mainCpu').toFixed(2)} | ${mb(med('rss'))} |`)
       }
-      const ours = results.get(`${mode}|${m}|ovnctl`)
       const real = results.get(`${mode}|${m}|ovsdb-server`)
-      if (ours === undefined || real === undefined) continue
-      const ratio = (k: keyof Figures) => (median(ours.map((f) => f[k])) / median(real.map((f) => f[k]))).toFixed(2)
-      lines.push(`| ${mode} | ${m} | ratio ovnctl/real | ${ratio('p50')} | ${ratio('p99')} | ${ratio('bytes')} | ${ratio('cpu')} | ${ratio('rss')} |`)
+      for (const {label, kind} of variants) {
+        const ours = results.get(`${mode}|${m}|${label}`)
+        if (kind !== 'ovnctl' || ours === undefined || real === undefined) continue
+        const ratio = (k: keyof Figures) => (median(ours.map((f) => f[k])) / median(real.map((f) => f[k]))).toFixed(2)
+        lines.push(`| ${mode} | ${m} | ratio ${label}/real | ${ratio('p50')} | ${ratio('p99')} | ${ratio('rate')} | ${ratio('bytes')} | ${ratio('cpu')} | ${ratio('mainCpu')} | ${ratio('rss')} |`)
+      }
     }
   }
   if (restarts.size > 0) {

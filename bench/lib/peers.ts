@@ -91,3 +91,9 @@ export function cpuSeconds(pid: number): number {
   const ticks = Number(fields[11]) + Number(fields[12])
   return ticks / 100
 }
+
+/** CPU time (user + system) one thread of a process has used, in seconds (the main thread's id is the pid). */
+export function threadCpuSeconds(pid: number, tid = pid): number {
+  const fields = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}

@@ -11,6 +11,7 @@ import {ControlServer} from '../core/server/control.js'
 import {loadOrCreateDigestKey} from '../core/server/digest-key.js'
 import {HostedDb} from '../core/server/hosted-db.js'
 import {OvsdbServer} from '../core/server/server.js'
+import {IoThreads, ioThreadsMax} from '../core/server/io-thread.js'
 import {FileCommitLog, openDatabaseFile} from '../core/server/standalone.js'
 import {defaultHistoryLimits, TxnHistory} from '../core/server/txn-history.js'
 import {registerClusterCommands} from '../core/server/cluster-control.js' // [clustered]
@@ -60,6 +61,8 @@ saved every 5 minutes when it changed and at shutdown): a restarted relay loads 
 commits since (its history), or, from ovnctl sources whose history no longer reaches back, for the rows that \
 differ (difference digests); it serves clients once reconciled. A damaged or foreign cache file is logged and \
 ignored.
+
+I/O threads: with --io-threads=N (default 0: the process serves clients from one thread, as ovsdb-server does), N threads accept the clients of every punix: and ptcp: remote, parse their requests, and compose and write their updates, while the database thread alone executes transactions, in order, and writes the file. Each thread holds a replica of the databases (read from their files at start, with the history, so monitor_cond_since clients resume across a restart) that the database thread keeps current with one serialized update per commit, the same bytes for every thread; commits that reach a thread together go to its clients as one update of their net effect, as through a relay. Reads, monitors of every kind (monitor_cond_change and monitor_cond_since included), echo, get_schema, list_dbs and _Server are answered by the thread; a write is forwarded to the database thread and answered once its change is in the replica of the client's thread (a client sees its own updates before the reply; another client's thread may show it a moment later, as a relay would); lock, steal and unlock are held in the database thread's one lock table. The database thread's work per commit is then fixed, and the fan-out to clients is divided among the threads: a gain when the clients, not the transactions, are the load and the machine has cores to spare (BENCHMARKS.md "Monitors at scale" measures it on 2 shared cores). memory/show adds each thread's sessions, monitors and backlog. A thread that dies is logged and all threads restart on fresh sockets; their clients reconnect. The option serves standalone databases on punix: and ptcp: remotes; it refuses SSL and db: remotes, relay and clustered databases, and --sync-from. "convert" is refused through the threads.
 
 --sync-from=SERVER makes the server a backup of the active server SERVER (active-backup replication): it \
 replicates every standalone database both serve, except --sync-exclude-tables, into its own files, and refuses \
@@ -116,6 +119,13 @@ what it replicated; --active starts it active.`
       helpValue: 'DIR',
     }),
     active: Flags.boolean({summary: 'With --sync-from: start in the active role, ready to become a backup on command.'}),
+    'io-threads': Flags.integer({
+      summary: 'Serve clients from N I/O threads (0: from the database thread itself); see "I/O threads" in the description.',
+      helpValue: 'N',
+      default: 0,
+      min: 0,
+      max: ioThreadsMax,
+    }),
     ...daemonFlags,
   }
 
@@ -123,6 +133,10 @@ what it replicated; --active starts it active.`
   private readonly clusters = new Map<string, ClusteredDb>()
   /** [relay] The relay databases served, by name. */
   private readonly relays = new Map<string, RelayDb>()
+  /** Standalone databases by name, with the file each is served from (I/O threads start from it). */
+  private readonly files = new Map<string, string>()
+  /** The I/O threads, with --io-threads. */
+  private ioThreads: IoThreads | null = null
   /** [relay] Source limits shared by relays and replication (set-active-ovsdb-server-probe-interval changes them). */
   private readonly sourceLimits = {...defaultSourceLimits}
 
@@ -154,10 +168,13 @@ what it replicated; --active starts it active.`
       else await this.serveFile(server, file, log)
     }
     const replication = this.startReplication(server) // [relay]
-    try {
-      await server.remotes.configure(this.flags.remote)
-    } catch (err) {
-      throw usageError((err as Error).message)
+    if (this.flags['io-threads'] > 0) await this.startIoThreads(server, digestKey)
+    else {
+      try {
+        await server.remotes.configure(this.flags.remote)
+      } catch (err) {
+        throw usageError((err as Error).message)
+      }
     }
     const control = new ControlServer()
     registerServerCommands(control, server, () => void this.shutdown.stop('SIGTERM'))
@@ -167,10 +184,37 @@ what it replicated; --active starts it active.`
     fs.mkdirSync(path.dirname(path.resolve(ctlPath)), {recursive: true})
     await control.listen(path.resolve(ctlPath))
     this.onShutdown(() => control.close())
-    log.info(`serving ${files.length} database(s) on ${server.remotes.list().join(', ') || 'no remote'}; control socket ${ctlPath}`)
+    const remotes = this.ioThreads?.list() ?? server.remotes.list()
+    log.info(`serving ${files.length} database(s) on ${remotes.join(', ') || 'no remote'}; control socket ${ctlPath}`)
     daemon.ready()
     // Serve until SIGTERM, SIGINT or "ovs-appctl exit": Shutdown runs the hooks above and exits.
     await new Promise<never>(() => {})
+  }
+
+  /**
+   * Clients served by I/O threads, each with a replica fed by this (the database) thread: standalone databases
+   * on punix:/ptcp: remotes only, the cases whose semantics the threads keep exactly.
+   */
+  private async startIoThreads(server: OvsdbServer, digestKey: Uint8Array | undefined): Promise<void> {
+    const refused = this.clusters.size > 0 ? 'clustered databases' : this.relays.size > 0 ? 'relay databases' : this.flags['sync-from'] !== undefined ? '--sync-from' : null
+    if (refused !== null) throw usageError(`--io-threads serves standalone databases only; it cannot be combined with ${refused}`)
+    let threads: IoThreads
+    try {
+      // One digest key for every thread: a client resuming by digests may land on any of them.
+      const key = digestKey ?? crypto.getRandomValues(new Uint8Array(16))
+      threads = new IoThreads(server, {count: this.flags['io-threads'], remotes: this.flags.remote, digestKey: key, files: this.files})
+    } catch (err) {
+      throw usageError((err as Error).message)
+    }
+    this.ioThreads = threads
+    server.threadMemoryStats = () => threads.memoryStats()
+    server.threadRemotes = () => this.flags.remote
+    this.onShutdown(() => threads.close())
+    try {
+      await threads.start()
+    } catch (err) {
+      throw failedError(`Cannot start the I/O threads: ${(err as Error).message}`)
+    }
   }
 
   /** The TLS of SSL remotes and cluster links, from the SSL flags (db: ones read from the served databases). */
@@ -213,6 +257,7 @@ what it replicated; --active starts it active.`
       throw usageError((err as Error).message)
     }
     if (this.flags['read-only']) server.setReadOnly(name, true)
+    this.files.set(name, file)
     log.info(`${file}: serving database "${name}" (${opened.records} records replayed)`)
   }
 

@@ -55,7 +55,12 @@ async function resumeAcrossRestart(dir: string, file: string, extra: string[]): 
     assert.deepEqual(none, {})
     // memory/show reports the monitors, what they share, what is queued for slow clients and the rebuilt history.
     const memory = await ok('ovs-appctl', ['-t', server.ctl, 'memory/show'])
-    for (const figure of [/monitors:2\b/, /monitors-indexed:0\b/, /shared-compositions:\d+/, /backlog-bytes:\d+/, /backlog-commits:0\b/, /history-txns:[1-9]/, /history-bytes:[1-9]/]) {
+    if (extra.some((e) => e.startsWith('--io-threads'))) {
+      // The clients' monitors are the I/O threads'; the database thread's are the threads' links.
+      const threaded = [...memory.matchAll(/io-thread-\d+-monitors:(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0)
+      assert.equal(threaded, 2, memory)
+    } else (assert.match(memory, /monitors:2\b/), assert.match(memory, /monitors-indexed:0\b/))
+    for (const figure of [/shared-compositions:\d+/, /backlog-bytes:\d+/, /backlog-commits:0\b/, /history-txns:[1-9]/, /history-bytes:[1-9]/]) {
       assert.match(memory, figure)
     }
     d.conn.close()
@@ -67,6 +72,12 @@ async function resumeAcrossRestart(dir: string, file: string, extra: string[]): 
 describe('monitor_cond_since resumes across a restart of db-serve', function () {
   this.timeout(60000)
   const tmp = useTempDir()
+
+  it('from a standalone file served by 2 I/O threads, which rebuild the history from it too', async () => {
+    const file = path.join(tmp.dir, 'nb-threads.db')
+    await ok('ovsdb-tool', ['create', file, nbSchema])
+    await resumeAcrossRestart(tmp.dir, file, ['--io-threads=2'])
+  })
 
   it('from a standalone file, whose records ovsdb-tool still reads', async () => {
     const file = path.join(tmp.dir, 'nb.db')

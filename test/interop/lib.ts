@@ -155,9 +155,9 @@ export interface FreshServer {
 
 /**
  * Registers mocha hooks that create a database from `schema` with `ovnctl db-create`, serve it with `db-serve`
- * before the suite's tests, and stop it and remove everything after them. Call it inside `describe`.
+ * (and `extra` flags) before the suite's tests, and stop it and remove everything after them. Call it inside `describe`.
  */
-export function useFreshServer(schema = nbSchema): FreshServer {
+export function useFreshServer(schema = nbSchema, extra: string[] = []): FreshServer {
   const fresh = {} as FreshServer
   let tmp: ReturnType<typeof tempDir> | undefined
   before(async () => {
@@ -166,7 +166,7 @@ export function useFreshServer(schema = nbSchema): FreshServer {
     fresh.dir = tmp.dir
     const db = path.join(tmp.dir, 'db.db')
     await ok('ovnctl', ['db-create', db, schema])
-    fresh.server = await startDbServe(tmp.dir, [db])
+    fresh.server = await startDbServe(tmp.dir, [db], extra)
     fresh.remote = `unix:${fresh.server.sock}`
   })
   after(async () => {

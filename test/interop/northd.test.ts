@@ -11,12 +11,14 @@ interface Stack {
   northd: ChildProcess
 }
 
-async function startStack(dir: string, kind: 'ovnctl' | 'real'): Promise<Stack> {
+/** ovnctl's db-serve, the real ovsdb-server, or db-serve serving its clients from 2 I/O threads. */
+async function startStack(dir: string, kind: 'ovnctl' | 'real' | 'threads'): Promise<Stack> {
   const nbFile = path.join(dir, `${kind}-nb.db`)
   const sbFile = path.join(dir, `${kind}-sb.db`)
   await ok('ovsdb-tool', ['create', nbFile, nbSchema])
   await ok('ovsdb-tool', ['create', sbFile, sbSchema])
-  const start = kind === 'ovnctl' ? (f: string, n: string) => startDbServe(dir, [f], [], n) : (f: string, n: string) => startOvsdbServer(dir, [f], n)
+  const extra = kind === 'threads' ? ['--io-threads=2'] : []
+  const start = kind === 'real' ? (f: string, n: string) => startOvsdbServer(dir, [f], n) : (f: string, n: string) => startDbServe(dir, [f], extra, n)
   const nbServer = await start(nbFile, `${kind}-nb`)
   const sbServer = await start(sbFile, `${kind}-sb`)
   const nb = `unix:${nbServer.sock}`
@@ -41,30 +43,36 @@ describe('ovn-northd against db-serve', function () {
   let tmp: ReturnType<typeof tempDir>
   let ours: Stack | undefined
   let real: Stack | undefined
+  let threads: Stack | undefined
 
   before(async () => {
     requireBuild()
     tmp = tempDir()
     ours = await startStack(tmp.dir, 'ovnctl')
     real = await startStack(tmp.dir, 'real')
+    threads = await startStack(tmp.dir, 'threads')
   })
   after(async () => {
     await stopStack(ours)
     await stopStack(real)
+    await stopStack(threads)
     tmp?.cleanup()
   })
 
   it('produces as many logical flows from the same NB content as with the real ovsdb-server', async () => {
-    for (const stack of [ours!, real!]) {
+    // ovn-northd holds the Southbound lock "ovn_northd" and asserts it in its writes: through I/O threads too.
+    for (const stack of [ours!, real!, threads!]) {
       await buildTopology(stack.nb)
       // --wait=sb returns once northd has written the SB for this NB content (NB_Global.sb_cfg).
       await ok('ovn-nbctl', [`--db=${stack.nb}`, '--timeout=30', '--wait=sb', 'sync'], {timeoutMs: 40000})
     }
-    const counts = {ours: await sbRows(ours!.sb, 'Logical_Flow'), real: await sbRows(real!.sb, 'Logical_Flow')}
+    const counts = {ours: await sbRows(ours!.sb, 'Logical_Flow'), real: await sbRows(real!.sb, 'Logical_Flow'), threads: await sbRows(threads!.sb, 'Logical_Flow')}
     assert.ok(counts.real > 100, `the real stack produced only ${counts.real} logical flows`)
     assert.equal(counts.ours, counts.real, `Logical_Flow rows: ovnctl ${counts.ours}, real ${counts.real}`)
+    assert.equal(counts.threads, counts.real, `Logical_Flow rows: ovnctl with I/O threads ${counts.threads}, real ${counts.real}`)
     for (const table of ['Datapath_Binding', 'Port_Binding', 'Multicast_Group', 'Load_Balancer']) {
       assert.equal(await sbRows(ours!.sb, table), await sbRows(real!.sb, table), `${table} rows differ`)
+      assert.equal(await sbRows(threads!.sb, table), await sbRows(real!.sb, table), `${table} rows differ through I/O threads`)
     }
   })
 

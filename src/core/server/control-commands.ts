@@ -13,8 +13,8 @@ export function registerServerCommands(control: ControlServer, server: OvsdbServ
     usage: '',
     argsMin: 0,
     argsMax: 0,
-    run: () =>
-      Object.entries(server.memoryStats())
+    run: async () =>
+      Object.entries({...server.memoryStats(), ...(await server.threadMemoryStats?.())})
         .map(([k, v]) => `${k}:${v}`)
         .join(' ') + '\n',
   })
@@ -33,7 +33,7 @@ export function registerServerCommands(control: ControlServer, server: OvsdbServ
       return ''
     },
   })
-  control.register('ovsdb-server/list-remotes', {usage: '', argsMin: 0, argsMax: 0, run: () => server.remotes.list().map((r) => r + '\n').join('')})
+  control.register('ovsdb-server/list-remotes', {usage: '', argsMin: 0, argsMax: 0, run: () => [...server.remotes.list(), ...(server.threadRemotes?.() ?? [])].sort().map((r) => r + '\n').join('')})
   control.register('ovsdb-server/add-remote', {
     usage: 'REMOTE',
     argsMin: 1,

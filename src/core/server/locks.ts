@@ -9,8 +9,20 @@ export interface LockClient {
   notify(method: 'locked' | 'stolen', params: unknown[]): void
 }
 
+/**
+ * Where a server's locks live: its own table, or (an I/O thread) the table of the database thread, reached
+ * asynchronously, so that a lock is one lock across every thread of the process (RFC 7047 §4.1.8).
+ */
+export interface Locks {
+  lock(name: string, client: LockClient): boolean | Promise<boolean>
+  steal(name: string, client: LockClient): void | Promise<void>
+  unlock(name: string, client: LockClient): void
+  holds(name: string, client: LockClient): boolean
+  readonly size: number
+}
+
 /** The server's lock table. */
-export class LockTable {
+export class LockTable implements Locks {
   private readonly queues = new Map<string, LockClient[]>()
 
   /** Queues `client` for `name`; true when it holds the lock at once. */

@@ -121,7 +121,13 @@ export class SourceLink {
     remotes: string,
     readonly dbName: string,
     private readonly handlers: LinkHandlers,
-    readonly opts: {limits: SourceLimits; leaderOnly: boolean; log: (level: 'INFO' | 'WARN', message: string) => void},
+    readonly opts: {
+      limits: SourceLimits
+      leaderOnly: boolean
+      log: (level: 'INFO' | 'WARN', message: string) => void
+      /** Opens the connection to a remote (default: unix:/tcp: sockets); an I/O thread dials its main thread. */
+      dial?: (remote: string) => Promise<JsonRpcConnection>
+    },
   ) {
     this.remotes = splitRemotes(remotes)
     this.backoffMs = opts.limits.reconnectMsMin
@@ -177,7 +183,8 @@ export class SourceLink {
     if (this.state !== 'error') this.setState('connecting', this.lastError)
     let conn: JsonRpcConnection
     try {
-      conn = await connect(remote, {timeoutMs: this.opts.limits.connectTimeoutMs, limits: {probeIntervalMs: 0}})
+      const dial = this.opts.dial ?? ((r: string) => connect(r, {timeoutMs: this.opts.limits.connectTimeoutMs, limits: {probeIntervalMs: 0}}))
+      conn = await dial(remote)
     } catch (err) {
       return this.failed(gen, err as Error)
     }

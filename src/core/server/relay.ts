@@ -9,7 +9,7 @@
  */
 import {type Changes, Database, DatabaseSchema, executeTransaction, type TxnEnv, type TxnOutcome} from '../ovsdb/index.js'
 import type {DigestedReplica} from '../idl/digest-replica.js'
-import {isPassive, parseRemote} from '../jsonrpc/index.js'
+import {isPassive, type JsonRpcConnection, parseRemote} from '../jsonrpc/index.js'
 import {HostedDb, type ReplicatedCommit, zeroUuid} from './hosted-db.js'
 import {followedColumns, snapshotToChanges, updatesToChanges} from './relay-apply.js'
 import {RelayCache, schemaText} from './relay-cache.js'
@@ -109,7 +109,20 @@ export class RelayDb {
     private readonly server: OvsdbServer,
     readonly name: string,
     remotes: string,
-    readonly opts: {limits: RelayLimits; sourceLimits: SourceLimits; cacheFile?: string},
+    readonly opts: {
+      limits: RelayLimits
+      sourceLimits: SourceLimits
+      cacheFile?: string
+      /** How the link reaches the source (relay-source.ts); default: sockets. */
+      dial?: (remote: string) => Promise<JsonRpcConnection>
+      /** An I/O thread's replica of its own process's database: _Server shows it as that database, not a relay. */
+      mirror?: boolean
+      /**
+       * A replica to start from, read from the source's own file (an I/O thread): the link resumes from its last
+       * transaction, and its history serves clients' monitor_cond_since from before the process started.
+       */
+      seed?: {db: Database; history: TxnHistory; lastTxnId: string}
+    },
   ) {
     this.cache = opts.cacheFile === undefined ? null : new RelayCache(opts.cacheFile, name, (level, m) => server.log(level, `relay ${m}`))
     this.link = new SourceLink(
@@ -127,7 +140,7 @@ export class RelayDb {
         },
         inFlight: () => [...this.forwarded].filter((f) => f.sent && f.results === null).length,
       },
-      {limits: opts.sourceLimits, leaderOnly: true, log: (level, m) => server.log(level, `relay ${m}`)},
+      {limits: opts.sourceLimits, leaderOnly: true, log: (level, m) => server.log(level, `relay ${m}`), dial: opts.dial},
     )
   }
 
@@ -155,7 +168,7 @@ export class RelayDb {
   private serve(): void {
     const hosted = this.hosted as HostedDb
     this.served = true
-    this.server.addDatabase(hosted, {connected: false, leader: false})
+    this.server.addDatabase(hosted, {connected: this.opts.mirror === true, leader: this.opts.mirror === true})
     // Reads run here on the replica; writes go through the router; "convert" is refused (ovsdb(7): a relay
     // has no storage of its own).
     this.server.setReadOnly(this.name, true)
@@ -176,9 +189,16 @@ export class RelayDb {
     }
     if (schema.name !== this.name) throw new LinkError(`the source serves schema "${schema.name}" under the name "${this.name}"`)
     const text = schemaText(schema)
-    if (this.hosted === null) {
+    const seed = this.opts.seed !== undefined && this.hosted === null && schemaText(this.opts.seed.db.schema) === text ? this.opts.seed : null
+    if (seed !== null) {
+      this.hosted = new HostedDb(this.name, seed.db, null, this.server.dbLimits, this.opts.mirror ? 'standalone' : 'relay')
+      this.hosted.router = (ops, env, _opts, reply) => this.route(ops, env, reply)
+      this.hosted.resumeFrom(seed.history, seed.lastTxnId)
+      // Served once the source's answer to the resume is applied (apply); a snapshot instead comes as a difference.
+      this.link.lastTxnId = seed.lastTxnId
+    } else if (this.hosted === null) {
       const cached = this.cache?.take(text, schema.version) ?? null
-      this.hosted = new HostedDb(this.name, cached?.db ?? new Database(schema), null, this.server.dbLimits, 'relay')
+      this.hosted = new HostedDb(this.name, cached?.db ?? new Database(schema), null, this.server.dbLimits, this.opts.mirror ? 'standalone' : 'relay')
       this.hosted.router = (ops, env, _opts, reply) => this.route(ops, env, reply)
       if (cached === null) {
         this.link.forgetTxnId()
@@ -213,7 +233,10 @@ export class RelayDb {
 
   private apply(commits: readonly SourceCommit[], toChanges: (db: Database, updates: unknown) => Changes): void {
     const hosted = this.hosted as HostedDb
-    hosted.commitReplicated(replicated(hosted, commits, toChanges))
+    // A resume from the replica's own last transaction answers with that id again and nothing new: recording it
+    // twice would make the id ambiguous in the history (txn-history.ts) and cost clients their resume.
+    const news = commits.filter((c, i) => !(i === 0 && c.txnId === hosted.lastTxnId && c.txnId !== zeroUuid))
+    if (news.length > 0) hosted.commitReplicated(replicated(hosted, news, toChanges))
     if (!this.served) this.serve()
     this.applied++
     if (this.forwarded.size > 0) this.check()
@@ -238,7 +261,7 @@ export class RelayDb {
   }
 
   private describe(connected: boolean): void {
-    if (this.hosted !== null && this.served) this.server.describe(this.name, {connected, leader: false}, this.hosted)
+    if (this.hosted !== null && this.served) this.server.describe(this.name, {connected, leader: this.opts.mirror === true}, this.hosted)
   }
 
   /** HostedDb's router: reads run here; writes are forwarded. */

@@ -10,7 +10,7 @@ import {Database, DatabaseSchema, type Row} from '../ovsdb/index.js'
 import {convertDatabase} from './convert.js'
 import {HostedDb, type HostedDbLimits} from './hosted-db.js'
 import {defaultHistoryLimits} from './txn-history.js'
-import {LockTable} from './locks.js'
+import {LockTable, type Locks} from './locks.js'
 import {RemoteManager} from './remotes.js'
 import {Session} from './session.js'
 
@@ -64,6 +64,10 @@ export interface ServerOptions {
   tls?: TlsContextSource
   /** Clients served at once; one more is disconnected at once (default connectionsMaxDefault). */
   connectionsMax?: number
+  /** The id get_server_id reports (an I/O thread reports its process's); random if absent. */
+  serverId?: string
+  /** The lock table (an I/O thread's forwards to the database thread); a table of its own if absent. */
+  locks?: Locks
 }
 
 /** Clients served at once by default: far above a data centre's hypervisors, far below the fd limit's reach. */
@@ -74,6 +78,8 @@ export interface ServeOptions {
   /** RBAC role of the clients (ovsdb-server(1) "Role-Based Access Control"); empty or absent: no RBAC. */
   role?: string
   readOnly?: boolean
+  /** Limits of these sessions over the server's (an I/O thread's link carries the writes of all its clients). */
+  limits?: Partial<ConnectionLimits>
 }
 
 /** Default bounds of a hosted database: history kept for monitor_cond_since. */
@@ -90,15 +96,19 @@ export interface DbStatus {
 
 /** A running OVSDB server. */
 export class OvsdbServer {
-  readonly serverId = newUuid()
+  readonly serverId: string
   /** Version reported by the "version" control command. */
   readonly version = '0.1.0'
-  readonly locks = new LockTable()
+  readonly locks: Locks
   readonly sessions = new Set<Session>()
   readonly dbLimits: HostedDbLimits
   private readonly dbs = new Map<string, HostedDb>()
   readonly remotes = new RemoteManager(this)
   readonly tls: TlsContextSource | undefined
+  /** Figures of the I/O threads for memory/show (set with --io-threads). */
+  threadMemoryStats: (() => Promise<Record<string, number>>) | null = null
+  /** The remotes the I/O threads serve, for ovsdb-server/list-remotes (set with --io-threads). */
+  threadRemotes: (() => string[]) | null = null
   /** [backup] Set while the server is a backup: ovsdb-server then refuses lock, steal and unlock too. */
   backup = false
   private nextSessionNumber = 0
@@ -110,6 +120,8 @@ export class OvsdbServer {
   private readonly logFn: (level: LogLevel, message: string) => void
 
   constructor(readonly options: ServerOptions = {}) {
+    this.serverId = options.serverId ?? newUuid()
+    this.locks = options.locks ?? new LockTable()
     this.logFn = options.log ?? (() => {})
     this.tls = options.tls
     this.dbLimits = {...defaultHostedDbLimits, ...options.dbLimits}
@@ -224,7 +236,7 @@ export class OvsdbServer {
       socket.destroy()
       return Promise.resolve()
     }
-    const limits = {...this.options.limits}
+    const limits = {...this.options.limits, ...serveOptions.limits}
     if (inactivityProbeMs !== undefined) limits.probeIntervalMs = inactivityProbeMs
     const conn = new JsonRpcConnection(socket, name, limits)
     // The client id RBAC compares with is the common name of its certificate (none without TLS).

@@ -79,10 +79,20 @@ export class Session implements RpcHandler, LockClient {
     }
     try {
       const result = this.dispatch(method, params as Params, id)
-      if (result !== undefined) this.conn.respond(id, result)
+      if (result instanceof Promise) this.later(id, result)
+      else if (result !== undefined) this.conn.respond(id, result)
     } catch (err) {
       this.fail(id, err)
     }
+  }
+
+  /** Answers a request whose result comes later (a lock held by another thread's table). */
+  private later(id: unknown, result: Promise<unknown>): void {
+    this.deferredReplies++
+    result.then(
+      (value) => this.conn.respond(id, value),
+      (err) => this.fail(id, err),
+    ).finally(() => this.deferredReplies--)
   }
 
   onNotification(method: string, params: unknown): void {
@@ -306,10 +316,11 @@ export class Session implements RpcHandler, LockClient {
     if (this.locks.has(name)) throw syntaxError(`must issue "unlock" before new "${method}"`, params)
     this.locks.add(name)
     if (method === 'steal') {
-      locks.steal(name, this)
-      return {locked: true}
+      const stolen = locks.steal(name, this)
+      return stolen instanceof Promise ? stolen.then(() => ({locked: true})) : {locked: true}
     }
-    return {locked: locks.lock(name, this)}
+    const locked = locks.lock(name, this)
+    return locked instanceof Promise ? locked.then((l) => ({locked: l})) : {locked}
   }
 
   /** Cancels every monitor (e.g. when its database goes away), telling the client when it is change-aware. */
