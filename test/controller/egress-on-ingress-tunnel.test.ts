@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict'
+import {requireBuild, tempDir} from '../interop/lib.js'
+import {canRunHypervisor} from './hypervisor.js'
+import {startOurs, type ControllerProcess} from './stack.js'
+import {bindPorts, sendTraffic, startTwoChassis, waitEgressStatus, type TrafficResult, type TwoChassis} from './two-chassis.js'
+
+/** Datagrams sent to each UDP port per run. */
+const count = 100
+/** The port the to-lport ACL drops, and one it lets through. */
+const dropped = 7777
+const allowed = 9999
+/** Datagrams that may be lost on the way (the userspace datapath under load), and underlay packets not ours. */
+const slack = count / 10
+
+/** Checks that none of the dropped port's datagrams and (nearly) all of the allowed port's arrived. */
+function checkDelivery(r: TrafficResult): void {
+  assert.equal(r.received[dropped], 0, `no datagram to the dropped port arrives: ${JSON.stringify(r)}`)
+  assert.ok(r.received[allowed] >= count - slack, `the allowed datagrams arrive: ${JSON.stringify(r)}`)
+}
+
+describe('the egress pipeline on the ingress chassis, end to end over Geneve between two chassis', function () {
+  this.timeout(300000)
+  let tmp: ReturnType<typeof tempDir>
+  let setup: TwoChassis | undefined
+  const controllers: ControllerProcess[] = []
+
+  before(async function () {
+    if (!(await canRunHypervisor())) this.skip()
+    requireBuild()
+    tmp = tempDir()
+    // A stateless to-lport ACL: no allow-related ACL and no load balancer on sw0.
+    setup = await startTwoChassis(tmp.dir, (c) => c.nbctl('acl-add', 'sw0', 'to-lport', '1001', `outport == "sw0-p2" && udp && udp.dst == ${dropped}`, 'drop').then(() => undefined))
+    for (const hv of setup.hvs) controllers.push(startOurs(hv))
+    await bindPorts(setup)
+  })
+
+  after(async () => {
+    for (const c of controllers) await c.stop()
+    await setup?.stop()
+    tmp?.cleanup()
+  })
+
+  it('with the option off, sends the packets the far egress ACL drops across the underlay', async () => {
+    const r = await sendTraffic(setup!, [[dropped, count], [allowed, count]])
+    checkDelivery(r)
+    assert.ok(r.underlayPackets >= 2 * count - slack, `both kinds cross: ${JSON.stringify(r)}`)
+  })
+
+  it('with the option on for sw0, delivers the allowed packets and never puts the dropped ones on the underlay', async () => {
+    await setup!.central.nbctl('set', 'NB_Global', '.', 'options:ovnctl-egress-on-ingress=sw0')
+    for (const [i, hv] of setup!.hvs.entries()) await waitEgressStatus(hv, controllers[i], /egress on ingress: sw0: on/)
+    const [hv1] = setup!.hvs
+    const ofport = Number((await hv1.vsctl('get', 'Interface', 'sw0-p1', 'ofport')).trim())
+    const packet = (dst: number) => `in_port=${ofport},udp,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:02,nw_src=10.0.0.11,nw_dst=10.0.0.12,nw_ttl=64,udp_dst=${dst}`
+    // The Geneve option of an allowed packet: bit 31 (egress done), ingress port 1, egress port 2.
+    assert.match(await hv1.trace(packet(allowed)), /tnl_push\(.*class=0x102,type=0x80,len=4,0x80010002/)
+    assert.doesNotMatch(await hv1.trace(packet(dropped)), /tnl_push/)
+    const r = await sendTraffic(setup!, [[dropped, count], [allowed, count]])
+    checkDelivery(r)
+    assert.ok(r.underlayPackets >= count - slack && r.underlayPackets <= count + slack, `only the allowed packets cross: ${JSON.stringify(r)}`)
+  })
+
+  it('refuses the option, with the reason, once sw0 gets a stateful ACL, and tunnels without the flag again', async () => {
+    await setup!.central.nbctl('--wait=sb', 'acl-add', 'sw0', 'to-lport', '1000', 'udp && udp.dst == 5555', 'allow-related')
+    for (const [i, hv] of setup!.hvs.entries()) await waitEgressStatus(hv, controllers[i], /egress on ingress: sw0: refused: its egress pipeline needs conntrack on the port's chassis: egress stage ls_out_\w+ requests conntrack/)
+    assert.match(controllers[0].log(), /ovnctl-egress-on-ingress: refused for logical switch "sw0"/)
+    const r = await sendTraffic(setup!, [[dropped, count], [allowed, count]])
+    checkDelivery(r)
+    assert.ok(r.underlayPackets >= 2 * count - slack, `both kinds cross again: ${JSON.stringify(r)}`)
+  })
+})
