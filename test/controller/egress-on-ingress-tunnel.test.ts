@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {requireBuild, tempDir} from '../interop/lib.js'
 import {canRunHypervisor} from './hypervisor.js'
-import {startOurs, type ControllerProcess} from './stack.js'
+import {startOurs, startReal, type ControllerProcess} from './stack.js'
 import {bindPorts, sendTraffic, startTwoChassis, waitEgressStatus, type TrafficResult, type TwoChassis} from './two-chassis.js'
 
 /** Datagrams sent to each UDP port per run. */
@@ -67,5 +67,37 @@ describe('the egress pipeline on the ingress chassis, end to end over Geneve bet
     const r = await sendTraffic(setup!, [[dropped, count], [allowed, count]])
     checkDelivery(r)
     assert.ok(r.underlayPackets >= 2 * count - slack, `both kinds cross again: ${JSON.stringify(r)}`)
+  })
+})
+
+describe('the egress pipeline on the ingress chassis, towards a chassis run by the real ovn-controller', function () {
+  this.timeout(300000)
+  let tmp: ReturnType<typeof tempDir>
+  let setup: TwoChassis | undefined
+  const controllers: ControllerProcess[] = []
+
+  before(async function () {
+    if (!(await canRunHypervisor())) this.skip()
+    requireBuild()
+    tmp = tempDir()
+    setup = await startTwoChassis(tmp.dir, async (c) => {
+      await c.nbctl('acl-add', 'sw0', 'to-lport', '1001', `outport == "sw0-p2" && udp && udp.dst == ${dropped}`, 'drop')
+      await c.nbctl('set', 'NB_Global', '.', 'options:ovnctl-egress-on-ingress=sw0')
+    })
+    controllers.push(startOurs(setup.hvs[0]), startReal(setup.hvs[1]))
+    await bindPorts(setup)
+    await waitEgressStatus(setup.hvs[0], controllers[0], /egress on ingress: sw0: on/)
+  })
+
+  after(async () => {
+    for (const c of controllers) await c.stop()
+    await setup?.stop()
+    tmp?.cleanup()
+  })
+
+  it('delivers the flagged packets (ovn-controller ignores bit 31 and runs the egress pipeline again) and keeps the dropped ones off the underlay', async () => {
+    const r = await sendTraffic(setup!, [[dropped, count], [allowed, count]])
+    checkDelivery(r)
+    assert.ok(r.underlayPackets >= count - slack && r.underlayPackets <= count + slack, `only the allowed packets cross: ${JSON.stringify(r)}`)
   })
 })

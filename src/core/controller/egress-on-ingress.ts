@@ -25,7 +25,9 @@
  * REGBIT_CONNTRACK_COMMIT reg0[1], REGBIT_CONNTRACK_NAT reg0[2]), which table 41 clears before the egress
  * pipeline starts: the stateful stages (ls_out_pre_stateful, ls_out_stateful) only run conntrack when one is
  * set. A switch with an egress flow that sets one of them (stateful ACLs, load balancers), or that runs a
- * conntrack action not guarded by them or by a conntrack state match, is refused with a logged reason.
+ * conntrack action not guarded by them or by a conntrack state match, is refused with a logged reason. The
+ * egress pipeline then sees the packet as it does in OVN when both ports are on one chassis: after the ingress
+ * pipelines on the same hypervisor, with whatever conntrack state they left, and nothing of its own to keep.
  */
 import type {Datapath, LogicalFlow} from './sb-model.js'
 
@@ -68,6 +70,9 @@ export function conntrackReason(lf: LogicalFlow): string | undefined {
   return undefined
 }
 
+/** conntrackReason of each logical flow seen ('' for none); a changed row is a new object, so entries never go stale. */
+const reasons = new WeakMap<LogicalFlow, string>()
+
 /** What the plan is computed from. */
 export interface PlanInput {
   /** SB_Global options:ovnctl-egress-on-ingress. */
@@ -101,7 +106,8 @@ export function planEgressOnIngress(input: PlanInput): EgressOnIngressPlan {
     if (lf.pipeline !== 'egress') continue
     const dps = lf.datapath !== undefined ? [lf.datapath] : (input.dpGroups.get(lf.dpGroup ?? '') ?? [])
     if (!dps.some((d) => wanted.has(d) && !refused.has(d))) continue
-    const reason = conntrackReason(lf)
+    let reason = reasons.get(lf)
+    if (reason === undefined) reasons.set(lf, (reason = conntrackReason(lf) ?? ''))
     if (reason) for (const d of dps) if (wanted.has(d) && !refused.has(d)) refused.set(d, reason)
   }
   for (const d of wanted.values()) {
