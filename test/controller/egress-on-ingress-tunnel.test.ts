@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import {requireBuild, tempDir} from '../interop/lib.js'
+import {ok, requireBuild, tempDir} from '../interop/lib.js'
+import type {FlowsDocument} from '../../src/core/controller/control-commands.js'
+import {asInstalled, keyed, parseInstalledFlows} from '../../src/core/openflow/bundle.js'
 import {canRunHypervisor} from './hypervisor.js'
 import {startOurs, startReal, type ControllerProcess} from './stack.js'
 import {bindPorts, sendTraffic, startTwoChassis, waitEgressStatus, type TrafficResult, type TwoChassis} from './two-chassis.js'
@@ -58,6 +60,22 @@ describe('the egress pipeline on the ingress chassis, end to end over Geneve bet
     const r = await sendTraffic(setup!, [[dropped, count], [allowed, count]])
     checkDelivery(r)
     assert.ok(r.underlayPackets >= count - slack && r.underlayPackets <= count + slack, `only the allowed packets cross: ${JSON.stringify(r)}`)
+  })
+
+  it('holds in the switch exactly the flows it wants, and a restart with the option on adds and deletes none', async () => {
+    const hv1 = setup!.hvs[0]
+    await controllers[0].stop()
+    controllers[0] = startOurs(hv1)
+    await waitEgressStatus(hv1, controllers[0], /last bundle:/)
+    const status = await hv1.appctl(controllers[0].ctl, 'connection-status')
+    assert.match(status, /egress on ingress: sw0: on/)
+    assert.match(status, /last bundle: 0 added, 0 deleted/, `the first install after a restart removes and adds nothing:\n${status}\n${controllers[0].log()}`)
+    const doc = JSON.parse(await hv1.appctl(controllers[0].ctl, 'flows/json')) as FlowsDocument
+    const wanted = keyed(doc.flows.map((r) => asInstalled({table: r.table, priority: r.priority, cookie: BigInt(r.cookie), match: new Map(), matchText: r.match, actions: r.actions === 'drop' ? '' : r.actions})))
+    const held = keyed(parseInstalledFlows(await ok('ovs-ofctl', ['-O', 'OpenFlow15', '--no-stats', 'dump-flows', `unix:${hv1.dir}/br-int.mgmt`])))
+    const text = (m: Map<string, {cookie: bigint; actions: string}>) => [...m].map(([k, f]) => `${k} cookie=${f.cookie} ${f.actions}`).sort()
+    assert.deepEqual(text(held), text(wanted))
+    assert.ok([...held.values()].some((f) => f.matchText.includes('tun_metadata0=0x80000001/0x8000ffff')), 'the flagged tunnel flow is among them')
   })
 
   it('refuses the option, with the reason, once sw0 gets a stateful ACL, and tunnels without the flag again', async () => {

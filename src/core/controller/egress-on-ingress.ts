@@ -132,3 +132,24 @@ export function planLogLines(old: EgressOnIngressPlan, plan: EgressOnIngressPlan
   if (on !== onFor(old)) lines.push({level: 'INFO', message: `${egressOnIngressOption}: the egress pipeline runs on the ingress chassis for ${on ? `logical switches ${on}` : 'no logical switch'}`})
   return lines
 }
+
+/** The option as one controller follows it: the current plan, re-read at every run, changes logged once. */
+export class EgressOnIngress {
+  /** The plan of the last run. */
+  plan: EgressOnIngressPlan = {datapaths: new Set(), status: new Map(), notes: []}
+
+  constructor(private readonly log: (level: 'INFO' | 'WARN', message: string) => void) {}
+
+  /** Plans again from SB_Global's options and the replica; returns the switches it applies to. */
+  update(sbGlobalOptions: Record<string, string>, input: Omit<PlanInput, 'option'>): ReadonlySet<string> {
+    const plan = planEgressOnIngress({...input, option: sbGlobalOptions[egressOnIngressOption]})
+    for (const line of planLogLines(this.plan, plan)) this.log(line.level, line.message)
+    this.plan = plan
+    return plan.datapaths
+  }
+
+  /** Lines for `connection-status`: one per switch named. */
+  statusLines(): string[] {
+    return [...this.plan.status].map(([name, status]) => `egress on ingress: ${name}: ${status}`)
+  }
+}
