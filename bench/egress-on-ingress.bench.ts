@@ -11,7 +11,7 @@
 import {requireBuild, tempDir} from '../test/interop/lib.js'
 import {canRunHypervisor} from '../test/controller/hypervisor.js'
 import {startOurs, startReal, type ControllerProcess} from '../test/controller/stack.js'
-import {bindPorts, sendTraffic, startTwoChassis, waitEgressStatus, type TrafficResult, type TwoChassis} from '../test/controller/two-chassis.js'
+import {bindPorts, dropUdpTo, sendTraffic, startTwoChassis, waitEgressStatus, type TrafficResult, type TwoChassis} from '../test/controller/two-chassis.js'
 import {median} from './lib/stats.js'
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -29,7 +29,7 @@ async function measure(title: string, start: (setup: TwoChassis) => ControllerPr
   let setup: TwoChassis | undefined
   let controllers: ControllerProcess[] = []
   try {
-    setup = await startTwoChassis(tmp.dir, (c) => c.nbctl('acl-add', 'sw0', 'to-lport', '1001', `outport == "sw0-p2" && udp && udp.dst == ${dropped}`, 'drop').then(() => undefined))
+    setup = await startTwoChassis(tmp.dir, (c) => dropUdpTo(c, dropped))
     controllers = start(setup)
     await bindPorts(setup)
     await configure(setup, controllers)

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict'
 import {ok, requireBuild, tempDir} from '../interop/lib.js'
 import type {FlowsDocument} from '../../src/core/controller/control-commands.js'
 import {asInstalled, keyed, parseInstalledFlows} from '../../src/core/openflow/bundle.js'
-import {canRunHypervisor} from './hypervisor.js'
+import {canRunHypervisor, type Hypervisor} from './hypervisor.js'
 import {startOurs, startReal, type ControllerProcess} from './stack.js'
-import {bindPorts, sendTraffic, startTwoChassis, waitEgressStatus, type TrafficResult, type TwoChassis} from './two-chassis.js'
+import {bindPorts, dropUdpTo, sendTraffic, startTwoChassis, waitEgressStatus, type TrafficResult, type TwoChassis} from './two-chassis.js'
 
 /** Datagrams sent to each UDP port per run. */
 const count = 100
@@ -20,50 +20,61 @@ function checkDelivery(r: TrafficResult): void {
   assert.ok(r.received[allowed] >= count - slack, `the allowed datagrams arrive: ${JSON.stringify(r)}`)
 }
 
-describe('the egress pipeline on the ingress chassis, end to end over Geneve between two chassis', function () {
-  this.timeout(300000)
-  let tmp: ReturnType<typeof tempDir>
+/**
+ * Starts, before the tests of the calling suite, the two chassis with a stateless to-lport ACL on sw0-p2 dropping
+ * UDP to `dropped` (no allow-related ACL, no load balancer on sw0), the controllers `start` gives for hv1 and
+ * hv2, and with `optionOn` the option for sw0; stops them after.
+ */
+function useTwoChassis(start: (hv: Hypervisor, index: number) => ControllerProcess, optionOn: boolean): {setup: () => TwoChassis; controllers: ControllerProcess[]} {
+  let tmp: ReturnType<typeof tempDir> | undefined
   let setup: TwoChassis | undefined
   const controllers: ControllerProcess[] = []
-
   before(async function () {
     if (!(await canRunHypervisor())) this.skip()
     requireBuild()
     tmp = tempDir()
-    // A stateless to-lport ACL: no allow-related ACL and no load balancer on sw0.
-    setup = await startTwoChassis(tmp.dir, (c) => c.nbctl('acl-add', 'sw0', 'to-lport', '1001', `outport == "sw0-p2" && udp && udp.dst == ${dropped}`, 'drop').then(() => undefined))
-    for (const hv of setup.hvs) controllers.push(startOurs(hv))
+    setup = await startTwoChassis(tmp.dir, async (c) => {
+      await dropUdpTo(c, dropped)
+      if (optionOn) await c.nbctl('set', 'NB_Global', '.', 'options:ovnctl-egress-on-ingress=sw0')
+    })
+    for (const [i, hv] of setup.hvs.entries()) controllers.push(start(hv, i))
     await bindPorts(setup)
+    if (optionOn) await waitEgressStatus(setup.hvs[0], controllers[0], /egress on ingress: sw0: on/)
   })
-
   after(async () => {
     for (const c of controllers) await c.stop()
     await setup?.stop()
     tmp?.cleanup()
   })
+  return {setup: () => setup!, controllers}
+}
+
+describe('the egress pipeline on the ingress chassis, end to end over Geneve between two chassis', function () {
+  this.timeout(300000)
+  const {setup: ctx, controllers} = useTwoChassis((hv) => startOurs(hv), false)
 
   it('with the option off, sends the packets the far egress ACL drops across the underlay', async () => {
-    const r = await sendTraffic(setup!, [[dropped, count], [allowed, count]])
+    const r = await sendTraffic(ctx(), [[dropped, count], [allowed, count]])
     checkDelivery(r)
     assert.ok(r.underlayPackets >= 2 * count - slack, `both kinds cross: ${JSON.stringify(r)}`)
   })
 
   it('with the option on for sw0, delivers the allowed packets and never puts the dropped ones on the underlay', async () => {
-    await setup!.central.nbctl('set', 'NB_Global', '.', 'options:ovnctl-egress-on-ingress=sw0')
-    for (const [i, hv] of setup!.hvs.entries()) await waitEgressStatus(hv, controllers[i], /egress on ingress: sw0: on/)
-    const [hv1] = setup!.hvs
+    await ctx().central.nbctl('set', 'NB_Global', '.', 'options:ovnctl-egress-on-ingress=sw0')
+    for (const [i, hv] of ctx().hvs.entries()) await waitEgressStatus(hv, controllers[i], /egress on ingress: sw0: on/)
+    const [hv1] = ctx().hvs
     const ofport = Number((await hv1.vsctl('get', 'Interface', 'sw0-p1', 'ofport')).trim())
     const packet = (dst: number) => `in_port=${ofport},udp,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:02,nw_src=10.0.0.11,nw_dst=10.0.0.12,nw_ttl=64,udp_dst=${dst}`
     // The Geneve option of an allowed packet: bit 31 (egress done), ingress port 1, egress port 2.
     assert.match(await hv1.trace(packet(allowed)), /tnl_push\(.*class=0x102,type=0x80,len=4,0x80010002/)
     assert.doesNotMatch(await hv1.trace(packet(dropped)), /tnl_push/)
-    const r = await sendTraffic(setup!, [[dropped, count], [allowed, count]])
+    const r = await sendTraffic(ctx(), [[dropped, count], [allowed, count]])
     checkDelivery(r)
     assert.ok(r.underlayPackets >= count - slack && r.underlayPackets <= count + slack, `only the allowed packets cross: ${JSON.stringify(r)}`)
   })
 
   it('holds in the switch exactly the flows it wants, and a restart with the option on adds and deletes none', async () => {
-    const hv1 = setup!.hvs[0]
+    const hv1 = ctx().hvs[0]
     await controllers[0].stop()
     controllers[0] = startOurs(hv1)
     await waitEgressStatus(hv1, controllers[0], /last bundle:/)
@@ -79,10 +90,10 @@ describe('the egress pipeline on the ingress chassis, end to end over Geneve bet
   })
 
   it('refuses the option, with the reason, once sw0 gets a stateful ACL, and tunnels without the flag again', async () => {
-    await setup!.central.nbctl('--wait=sb', 'acl-add', 'sw0', 'to-lport', '1000', 'udp && udp.dst == 5555', 'allow-related')
-    for (const [i, hv] of setup!.hvs.entries()) await waitEgressStatus(hv, controllers[i], /egress on ingress: sw0: refused: its egress pipeline needs conntrack on the port's chassis: egress stage ls_out_\w+ requests conntrack/)
+    await ctx().central.nbctl('--wait=sb', 'acl-add', 'sw0', 'to-lport', '1000', 'udp && udp.dst == 5555', 'allow-related')
+    for (const [i, hv] of ctx().hvs.entries()) await waitEgressStatus(hv, controllers[i], /egress on ingress: sw0: refused: its egress pipeline needs conntrack on the port's chassis: egress stage ls_out_\w+ requests conntrack/)
     assert.match(controllers[0].log(), /ovnctl-egress-on-ingress: refused for logical switch "sw0"/)
-    const r = await sendTraffic(setup!, [[dropped, count], [allowed, count]])
+    const r = await sendTraffic(ctx(), [[dropped, count], [allowed, count]])
     checkDelivery(r)
     assert.ok(r.underlayPackets >= 2 * count - slack, `both kinds cross again: ${JSON.stringify(r)}`)
   })
@@ -90,31 +101,10 @@ describe('the egress pipeline on the ingress chassis, end to end over Geneve bet
 
 describe('the egress pipeline on the ingress chassis, towards a chassis run by the real ovn-controller', function () {
   this.timeout(300000)
-  let tmp: ReturnType<typeof tempDir>
-  let setup: TwoChassis | undefined
-  const controllers: ControllerProcess[] = []
-
-  before(async function () {
-    if (!(await canRunHypervisor())) this.skip()
-    requireBuild()
-    tmp = tempDir()
-    setup = await startTwoChassis(tmp.dir, async (c) => {
-      await c.nbctl('acl-add', 'sw0', 'to-lport', '1001', `outport == "sw0-p2" && udp && udp.dst == ${dropped}`, 'drop')
-      await c.nbctl('set', 'NB_Global', '.', 'options:ovnctl-egress-on-ingress=sw0')
-    })
-    controllers.push(startOurs(setup.hvs[0]), startReal(setup.hvs[1]))
-    await bindPorts(setup)
-    await waitEgressStatus(setup.hvs[0], controllers[0], /egress on ingress: sw0: on/)
-  })
-
-  after(async () => {
-    for (const c of controllers) await c.stop()
-    await setup?.stop()
-    tmp?.cleanup()
-  })
+  const {setup: ctx} = useTwoChassis((hv, i) => (i === 0 ? startOurs(hv) : startReal(hv)), true)
 
   it('delivers the flagged packets (ovn-controller ignores bit 31 and runs the egress pipeline again) and keeps the dropped ones off the underlay', async () => {
-    const r = await sendTraffic(setup!, [[dropped, count], [allowed, count]])
+    const r = await sendTraffic(ctx(), [[dropped, count], [allowed, count]])
     checkDelivery(r)
     assert.ok(r.underlayPackets >= count - slack && r.underlayPackets <= count + slack, `only the allowed packets cross: ${JSON.stringify(r)}`)
   })

@@ -22,6 +22,11 @@ export function inNs(hv: Hypervisor, ...args: string[]): Promise<string> {
   return ok('ip', ['netns', 'exec', hv.netns, ...args])
 }
 
+/** A stateless to-lport ACL on sw0-p2 dropping UDP to `port` (what the egress-on-ingress tests and benchmark filter). */
+export async function dropUdpTo(c: Central, port: number): Promise<void> {
+  await c.nbctl('acl-add', 'sw0', 'to-lport', '1001', `outport == "sw0-p2" && udp && udp.dst == ${port}`, 'drop')
+}
+
 /** The underlay: a veth end in the hypervisor's namespace, on a userspace bridge br-phy carrying the tunnel IP. */
 export async function underlay(hv: Hypervisor, veth: string, ip: string): Promise<void> {
   await hv.vsctl('add-br', 'br-phy', '--', 'set', 'Bridge', 'br-phy', 'datapath_type=netdev', '--', 'add-port', 'br-phy', veth)
