@@ -91,7 +91,7 @@ describe('the egress pipeline on the ingress chassis (per-switch option)', () =>
   it('accepts a switch whose egress pipeline only runs conntrack when a request bit is set, and refuses one that sets a bit', () => {
     const datapaths = new Map([[sw.uuid, sw], [uuid(2), {uuid: uuid(2), key: 2, name: 'sw2', isRouter: false}]])
     const stateful = lf(6, 'egress', 'ls_out_pre_acl', 'ip', 'reg0[0] = 1; next;', uuid(2))
-    const plan = planEgressOnIngress({option: 'sw, sw2 nosuch', encapType: 'geneve', datapaths, lflows: [...statelessEgress, lf(7, 'egress', 'x', '1', 'next;', uuid(2)), stateful], dpGroups: new Map()})
+    const plan = planEgressOnIngress({option: 'sw, sw2 nosuch', encapType: 'geneve', datapaths, local: new Set(datapaths.keys()), lflows: [...statelessEgress, lf(7, 'egress', 'x', '1', 'next;', uuid(2)), stateful], dpGroups: new Map()})
     assert.deepEqual([...plan.datapaths], [sw.uuid])
     assert.equal(plan.status.get('sw'), 'on')
     assert.match(plan.status.get('sw2') ?? '', /^refused: its egress pipeline needs conntrack on the port's chassis: egress stage ls_out_pre_acl requests conntrack \("reg0\[0\] = 1" where "ip"\)/)
@@ -104,13 +104,23 @@ describe('the egress pipeline on the ingress chassis (per-switch option)', () =>
     assert.equal(conntrackReason(lf(9, 'egress', 'ls_out_acl', 'ct.est && ct.rpl', 'ct_commit_nat;')), undefined, 'guarded by a conntrack state match')
     assert.equal(conntrackReason(lf(10, 'ingress', 'ls_in_pre_acl', 'ip', 'reg0[0] = 1; next;')), undefined, 'the ingress pipeline is not concerned')
     const grouped: LogicalFlow = {...lf(11, 'egress', 'ls_out_pre_lb', 'ip', 'reg0[2] = 1; next;'), datapath: undefined, dpGroup: uuid(0x300)}
-    const plan = planEgressOnIngress({option: '*', encapType: 'geneve', datapaths: new Map([[sw.uuid, sw]]), lflows: [grouped], dpGroups: new Map([[uuid(0x300), [sw.uuid]]])})
+    const plan = planEgressOnIngress({option: '*', encapType: 'geneve', datapaths: new Map([[sw.uuid, sw]]), local: new Set([sw.uuid]), lflows: [grouped], dpGroups: new Map([[uuid(0x300), [sw.uuid]]])})
     assert.equal(plan.datapaths.size, 0)
     assert.match(plan.status.get('sw') ?? '', /ls_out_pre_lb requests conntrack/)
   })
 
+  it('judges only the switches present on this chassis (the others\' logical flows are not in its replica)', () => {
+    const sw3: Datapath = {uuid: uuid(3), key: 3, name: 'sw3', isRouter: false}
+    const datapaths = new Map([[sw.uuid, sw], [sw3.uuid, sw3]])
+    const input = {encapType: 'geneve', datapaths, local: new Set([sw.uuid]), lflows: statelessEgress, dpGroups: new Map()}
+    const named = planEgressOnIngress({...input, option: 'sw,sw3'})
+    assert.deepEqual([...named.datapaths], [sw.uuid])
+    assert.deepEqual([...named.status].sort(), [['sw', 'on'], ['sw3', 'not present on this chassis']])
+    assert.deepEqual([...planEgressOnIngress({...input, option: '*'}).status], [['sw', 'on']], '"*" lists only the switches here')
+  })
+
   it('refuses the option on a VXLAN chassis with a logged reason, and logs only what changed', () => {
-    const base = {datapaths: new Map([[sw.uuid, sw]]), lflows: statelessEgress, dpGroups: new Map()}
+    const base = {datapaths: new Map([[sw.uuid, sw]]), local: new Set([sw.uuid]), lflows: statelessEgress, dpGroups: new Map()}
     const vx = planEgressOnIngress({...base, option: 'sw', encapType: 'vxlan'})
     assert.equal(vx.datapaths.size, 0)
     assert.match(vx.notes.join('\n'), /this chassis uses vxlan, whose tunnel key has no room for the "egress done" flag/)

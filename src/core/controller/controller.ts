@@ -228,7 +228,7 @@ export class Controller {
     this.pending = noChanges()
     this.engine.setLocalPorts(this.localPorts(bridge, me))
     const sbGlobal = mapOf([...sb.table('SB_Global').values()][0]?.options)
-    if (this.engine.setEgressOnIngress(this.egress.update(sbGlobal, {encapType: config.encapType, datapaths: this.sb.datapaths, lflows: this.sb.lflows.values(), dpGroups: this.sb.dpGroups}))) this.forceRecompute = true
+    if (this.engine.setEgressOnIngress(this.egress.update(sbGlobal, {encapType: config.encapType, datapaths: this.sb.datapaths, local, lflows: this.sb.lflows.values(), dpGroups: this.sb.dpGroups}))) this.forceRecompute = true
     const run = this.forceRecompute ? this.engine.recompute(local) : this.engine.update(changes, local)
     this.forceRecompute = false
     if (run.full) this.stats.fullRecomputes++

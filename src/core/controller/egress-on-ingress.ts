@@ -80,6 +80,8 @@ export interface PlanInput {
   /** This chassis' encapsulation type. */
   encapType: string
   datapaths: ReadonlyMap<string, Datapath>
+  /** The datapaths present here: only their logical flows are in the replica, so only they can be judged. */
+  local: ReadonlySet<string>
   lflows: Iterable<LogicalFlow>
   dpGroups: ReadonlyMap<string, readonly string[]>
 }
@@ -92,9 +94,12 @@ export function planEgressOnIngress(input: PlanInput): EgressOnIngressPlan {
   const wanted = new Map<string, Datapath>()
   const byName = new Map([...input.datapaths.values()].filter((d) => !d.isRouter).map((d) => [d.name, d]))
   for (const name of names) {
-    if (name === '*') for (const d of byName.values()) wanted.set(d.uuid, d)
-    else if (byName.has(name)) wanted.set(byName.get(name)!.uuid, byName.get(name)!)
-    else plan.notes.push(`${egressOnIngressOption}: no logical switch "${name}" in the Southbound; ignored`)
+    const d = byName.get(name)
+    if (name === '*') for (const l of byName.values()) if (input.local.has(l.uuid)) wanted.set(l.uuid, l)
+    if (name === '*') continue
+    if (!d) plan.notes.push(`${egressOnIngressOption}: no logical switch "${name}" in the Southbound; ignored`)
+    else if (input.local.has(d.uuid)) wanted.set(d.uuid, d)
+    else plan.status.set(name, 'not present on this chassis')
   }
   if (input.encapType !== 'geneve') {
     for (const d of wanted.values()) plan.status.set(d.name, `refused: ${input.encapType} tunnels have no room for the "egress done" flag (Geneve only)`)
