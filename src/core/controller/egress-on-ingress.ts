@@ -16,6 +16,10 @@
  * switches the option is limited to gives the same verdict: the two interoperate. VXLAN has 24 bits of key and
  * no room for the flag, so the option does nothing over VXLAN tunnels.
  *
+ * What it covers: VIF ports (type "") of the switch bound to another chassis. Packets to a multicast group keep
+ * fanning out unflagged, each chassis running the egress pipeline for its own members; a packet sent back to
+ * its own port (loopback, hairpin) has both ports here and never used a tunnel.
+ *
  * State: the egress stages run conntrack (ct_next, ct_commit, ct_lb_mark) in the output port's zone, and the
  * reply of a connection runs the ingress pipeline of that port on the port's own chassis, in the same zone; both
  * directions must meet one conntrack table. Run on the ingress chassis, the original direction would be
