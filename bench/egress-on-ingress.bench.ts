@@ -11,7 +11,7 @@
 import {requireBuild, tempDir} from '../test/interop/lib.js'
 import {canRunHypervisor} from '../test/controller/hypervisor.js'
 import {startOurs, startReal, type ControllerProcess} from '../test/controller/stack.js'
-import {bindPorts, dropUdpTo, sendTraffic, startTwoChassis, waitEgressStatus, type TrafficResult, type TwoChassis} from '../test/controller/two-chassis.js'
+import {bindPorts, dropUdpTo, sendTraffic, startTwoChassis, waitEgressStatus, waitTunnelOption, type TrafficResult, type TwoChassis} from '../test/controller/two-chassis.js'
 import {median} from './lib/stats.js'
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
   const on = async (setup: TwoChassis, cs: ControllerProcess[]) => {
     await setup.central.nbctl('set', 'NB_Global', '.', 'options:ovnctl-egress-on-ingress=sw0')
     for (const [i, hv] of setup.hvs.entries()) await waitEgressStatus(hv, cs[i], /egress on ingress: sw0: on/)
+    await waitTunnelOption(setup, allowed, '0x80010002')
   }
   const rows: Array<[string, TrafficResult[]]> = [
     ['ovn-controller (egress on the far chassis)', await measure('ovn-controller', (s) => s.hvs.map((hv) => startReal(hv)), none)],

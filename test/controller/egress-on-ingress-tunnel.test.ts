@@ -4,7 +4,7 @@ import type {FlowsDocument} from '../../src/core/controller/control-commands.js'
 import {asInstalled, keyed, parseInstalledFlows} from '../../src/core/openflow/bundle.js'
 import {canRunHypervisor, type Hypervisor} from './hypervisor.js'
 import {startOurs, startReal, type ControllerProcess} from './stack.js'
-import {bindPorts, dropUdpTo, sendTraffic, startTwoChassis, waitEgressStatus, type TrafficResult, type TwoChassis} from './two-chassis.js'
+import {bindPorts, dropUdpTo, sendTraffic, startTwoChassis, waitEgressStatus, waitTunnelOption, type TrafficResult, type TwoChassis} from './two-chassis.js'
 
 /** Datagrams sent to each UDP port per run. */
 const count = 100
@@ -39,7 +39,7 @@ function useTwoChassis(start: (hv: Hypervisor, index: number) => ControllerProce
     })
     for (const [i, hv] of setup.hvs.entries()) controllers.push(start(hv, i))
     await bindPorts(setup)
-    if (optionOn) await waitEgressStatus(setup.hvs[0], controllers[0], /egress on ingress: sw0: on/)
+    if (optionOn) await waitTunnelOption(setup, allowed, '0x80010002')
   })
   after(async () => {
     for (const c of controllers) await c.stop()
@@ -62,12 +62,11 @@ describe('the egress pipeline on the ingress chassis, end to end over Geneve bet
   it('with the option on for sw0, delivers the allowed packets and never puts the dropped ones on the underlay', async () => {
     await ctx().central.nbctl('set', 'NB_Global', '.', 'options:ovnctl-egress-on-ingress=sw0')
     for (const [i, hv] of ctx().hvs.entries()) await waitEgressStatus(hv, controllers[i], /egress on ingress: sw0: on/)
-    const [hv1] = ctx().hvs
-    const ofport = Number((await hv1.vsctl('get', 'Interface', 'sw0-p1', 'ofport')).trim())
-    const packet = (dst: number) => `in_port=${ofport},udp,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:02,nw_src=10.0.0.11,nw_dst=10.0.0.12,nw_ttl=64,udp_dst=${dst}`
-    // The Geneve option of an allowed packet: bit 31 (egress done), ingress port 1, egress port 2.
-    assert.match(await hv1.trace(packet(allowed)), /tnl_push\(.*class=0x102,type=0x80,len=4,0x80010002/)
-    assert.doesNotMatch(await hv1.trace(packet(dropped)), /tnl_push/)
+    // The Geneve option of an allowed packet: bit 31 (egress done), ingress port 1, egress port 2; none for a dropped one.
+    await waitTunnelOption(ctx(), allowed, '0x80010002')
+    const ofport = Number((await ctx().hvs[0].vsctl('get', 'Interface', 'sw0-p1', 'ofport')).trim())
+    const dropTrace = await ctx().hvs[0].trace(`in_port=${ofport},udp,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:02,nw_src=10.0.0.11,nw_dst=10.0.0.12,nw_ttl=64,udp_dst=${dropped}`)
+    assert.doesNotMatch(dropTrace, /tnl_push/)
     const r = await sendTraffic(ctx(), [[dropped, count], [allowed, count]])
     checkDelivery(r)
     assert.ok(r.underlayPackets >= count - slack && r.underlayPackets <= count + slack, `only the allowed packets cross: ${JSON.stringify(r)}`)
@@ -91,7 +90,8 @@ describe('the egress pipeline on the ingress chassis, end to end over Geneve bet
 
   it('refuses the option, with the reason, once sw0 gets a stateful ACL, and tunnels without the flag again', async () => {
     await ctx().central.nbctl('--wait=sb', 'acl-add', 'sw0', 'to-lport', '1000', 'udp && udp.dst == 5555', 'allow-related')
-    for (const [i, hv] of ctx().hvs.entries()) await waitEgressStatus(hv, controllers[i], /egress on ingress: sw0: refused: its egress pipeline needs conntrack on the port's chassis: egress stage ls_out_\w+ requests conntrack/)
+    for (const [i, hv] of ctx().hvs.entries()) await waitEgressStatus(hv, controllers[i], /egress on ingress: sw0: refused: its egress pipeline needs conntrack on the port's chassis: egress stage ls_out_\w+ (requests conntrack|runs ct_)/)
+    await waitTunnelOption(ctx(), allowed, '0x10002')
     assert.match(controllers[0].log(), /ovnctl-egress-on-ingress: refused for logical switch "sw0"/)
     const r = await sendTraffic(ctx(), [[dropped, count], [allowed, count]])
     checkDelivery(r)

@@ -102,6 +102,7 @@ describe('the egress pipeline on the ingress chassis (per-switch option)', () =>
   it('refuses a switch whose egress pipeline runs a conntrack action unguarded, and sees flows shared through a datapath group', () => {
     assert.match(conntrackReason(lf(8, 'egress', 'ls_out_lb', 'ip4.dst == 10.0.0.1', 'ct_lb_mark(backends=10.0.0.2);')) ?? '', /runs ct_lb_mark where "ip4.dst == 10.0.0.1"/)
     assert.equal(conntrackReason(lf(9, 'egress', 'ls_out_acl', 'ct.est && ct.rpl', 'ct_commit_nat;')), undefined, 'guarded by a conntrack state match')
+    assert.equal(conntrackReason(lf(12, 'egress', 'ls_out_acl', 'reg0[10] == 1 && (udp)', 'ct_commit { ct_mark.blocked = 1; }; /* drop */')), undefined, 'guarded by an ACL hint bit')
     assert.equal(conntrackReason(lf(10, 'ingress', 'ls_in_pre_acl', 'ip', 'reg0[0] = 1; next;')), undefined, 'the ingress pipeline is not concerned')
     const grouped: LogicalFlow = {...lf(11, 'egress', 'ls_out_pre_lb', 'ip', 'reg0[2] = 1; next;'), datapath: undefined, dpGroup: uuid(0x300)}
     const plan = planEgressOnIngress({option: '*', encapType: 'geneve', datapaths: new Map([[sw.uuid, sw]]), local: new Set([sw.uuid]), lflows: [grouped], dpGroups: new Map([[uuid(0x300), [sw.uuid]]])})

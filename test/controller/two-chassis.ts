@@ -171,6 +171,17 @@ export async function sendTraffic(setup: TwoChassis, plan: ReadonlyArray<readonl
   }
 }
 
+/** Waits until hv1 would tunnel a datagram from sw0-p1 to sw0-p2's UDP port `port` with the Geneve option `option` (hex, as a trace prints it). */
+export async function waitTunnelOption(setup: TwoChassis, port: number, option: string): Promise<void> {
+  const hv1 = setup.hvs[0]
+  const ofport = Number((await hv1.vsctl('get', 'Interface', twoChassisPorts[0][0], 'ofport')).trim())
+  const [[, mac, ip], [, peerMac, peerIp]] = twoChassisPorts
+  const packet = `in_port=${ofport},udp,dl_src=${mac},dl_dst=${peerMac},nw_src=${ip},nw_dst=${peerIp},nw_ttl=64,udp_dst=${port}`
+  const want = new RegExp(`tnl_push\\(.*class=0x102,type=0x80,len=4,${option}\\b`)
+  let last = ''
+  await eventually(async () => want.test((last = await hv1.trace(packet))), 60000, `hv1 to tunnel a datagram to port ${port} with option ${option} (last: ${last})`)
+}
+
 /** Waits until a controller's `connection-status` matches `state`; on a timeout, says what it last said and logged. */
 export async function waitEgressStatus(hv: Hypervisor, c: ControllerProcess, state: RegExp): Promise<void> {
   let last = ''

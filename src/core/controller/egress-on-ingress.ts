@@ -45,8 +45,11 @@ export const egressDoneFlag = 0x8000_0000
 const conntrackRequest = /\breg0\[[012]\] = 1\b/
 /** Actions that run or commit conntrack (ovn-sb(5) Logical_Flow actions). */
 const conntrackAction = /\bct_(next|commit|commit_nat|lb|lb_mark|dnat|snat|dnat_in_czone|snat_in_czone|snat_to_vip)\b/
-/** A match that can only hold once conntrack ran: a request bit tested as set, or a conntrack state field. */
-const conntrackGuard = /\breg0\[[012]\] == 1\b|\bct\.|\bct_(state|mark|label)\b/
+/**
+ * A match that can only hold once conntrack ran: a request bit tested as set, an ACL hint bit (reg0[7]-reg0[10],
+ * northd.c REGBIT_ACL_HINT_*, which ls_out_acl_hint sets from conntrack state only), or a conntrack state field.
+ */
+const conntrackGuard = /\breg0\[([012]|[7-9]|10)\] == 1\b|\bct\.|\bct_(state|mark|label)\b/
 
 /** What the option means on this chassis now. */
 export interface EgressOnIngressPlan {
