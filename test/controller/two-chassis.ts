@@ -179,7 +179,11 @@ export async function waitTunnelOption(setup: TwoChassis, port: number, option: 
   const packet = `in_port=${ofport},udp,dl_src=${mac},dl_dst=${peerMac},nw_src=${ip},nw_dst=${peerIp},nw_ttl=64,udp_dst=${port}`
   const want = new RegExp(`tnl_push\\(.*class=0x102,type=0x80,len=4,${option}\\b`)
   let last = ''
-  await eventually(async () => want.test((last = await hv1.trace(packet))), 60000, `hv1 to tunnel a datagram to port ${port} with option ${option} (last: ${last})`)
+  try {
+    await eventually(async () => want.test((last = await hv1.appctl(path.join(hv1.dir, 'vswitchd.ctl'), 'ofproto/trace', 'br-int', packet))), 60000, `hv1 to tunnel a datagram to port ${port} with option ${option}`)
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; the last trace:\n${last}`)
+  }
 }
 
 /** Waits until a controller's `connection-status` matches `state`; on a timeout, says what it last said and logged. */
