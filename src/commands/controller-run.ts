@@ -33,6 +33,8 @@ difference applied as one atomic bundle by running "ovs-ofctl bundle"; flows alr
 replaced, so a restart does not interrupt traffic. A logical flow that does not compile is logged with its UUID, \
 stage, match and actions, and the rest is installed.
 
+By default the egress pipeline runs on the chassis owning the output port, as in OVN. For the logical switches named in the Southbound's SB_Global options:ovnctl-egress-on-ingress (comma-separated names, or "*"; set it with "ovn-nbctl set NB_Global . options:ovnctl-egress-on-ingress=SW", which ovn-northd copies there), a packet for a port on another chassis runs the egress pipeline here, so packets it drops never cross the underlay, and leaves with bit 31 of the Geneve option set ("egress already done"); a receiving controller-run then delivers it to the port without running the egress pipeline again (ovn-controller ignores the bit and runs it again). Only switches whose egress pipeline keeps no conntrack state qualify (no stateful ACLs, no load balancers: the reply must meet the connection in the output port's zone on its chassis); others, and every switch over VXLAN, are refused with the reason logged and shown by connection-status.
+
 The control socket (--unixctl) answers ovs-appctl and "ovnctl appctl": recompute, connection-status, flows/dump \
 (the desired flows as ovs-ofctl lines), flows/json (with their origin; see "ovnctl flows-dump"), version and exit.`
 

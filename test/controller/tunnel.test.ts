@@ -2,6 +2,7 @@ import {spawn} from 'node:child_process'
 import {eventually, ok, requireBuild, run, tempDir} from '../interop/lib.js'
 import {addVif, canRunHypervisor, startHypervisor, type Hypervisor} from './hypervisor.js'
 import {startCentral, startOurs, type Central, type ControllerProcess} from './stack.js'
+import {configureTap, underlay} from './two-chassis.js'
 
 /** A UDP echo server on 10.0.0.12:9999 that stops after 60 s. */
 const udpEcho = `import socket
@@ -18,23 +19,6 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(2)
 s.sendto(b"hello", ("10.0.0.12", 9999))
 print(s.recvfrom(1500)[0].decode())`
-
-/** The underlay: a veth pair between the two namespaces, each end on a userspace bridge br-phy carrying the tunnel IP. */
-async function underlay(hv: Hypervisor, veth: string, ip: string): Promise<void> {
-  const inNs = (...args: string[]) => ok('ip', ['netns', 'exec', hv.netns, ...args])
-  await hv.vsctl('add-br', 'br-phy', '--', 'set', 'Bridge', 'br-phy', 'datapath_type=netdev', '--', 'add-port', 'br-phy', veth)
-  await inNs('ip', 'link', 'set', veth, 'up')
-  await inNs('ip', 'addr', 'add', `${ip}/24`, 'dev', 'br-phy')
-  await inNs('ip', 'link', 'set', 'br-phy', 'up')
-}
-
-/** Gives the tap of a logical port the port's addresses inside the hypervisor's namespace. */
-async function configureTap(hv: Hypervisor, tap: string, mac: string, ip: string): Promise<void> {
-  const inNs = (...args: string[]) => ok('ip', ['netns', 'exec', hv.netns, ...args])
-  await inNs('ip', 'link', 'set', tap, 'address', mac)
-  await inNs('ip', 'addr', 'add', `${ip}/24`, 'dev', tap)
-  await inNs('ip', 'link', 'set', tap, 'up')
-}
 
 describe('controller-run on two chassis, over Geneve tunnels', function () {
   this.timeout(300000)

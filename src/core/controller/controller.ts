@@ -20,6 +20,7 @@ import {claimOp, installedOp, nbCfgOp, registerChassisOps, releaseOp, zoneOps} f
 import {tunnelChanges} from './tunnels.js'
 import {hairpinFlows, type LoadBalancer} from './lb-hairpin.js'
 import {physicalFlows, type Tunnel} from './physical.js'
+import {EgressOnIngress} from './egress-on-ingress.js'
 import {SbIndex, noChanges, sbTables, type SbChanges} from './sb-index.js'
 import {mapOf} from './sb-model.js'
 
@@ -69,6 +70,7 @@ export class Controller {
   private stopped = false
   private configProblem = ''
   private readonly reportedErrors = new Set<string>()
+  private readonly egress = new EgressOnIngress((level, message) => this.log(level, message))
 
   constructor(
     ovsRemote: string,
@@ -137,6 +139,7 @@ export class Controller {
     lines.push(`local datapaths: ${this.engine.local.size}`, `logical flows compiled: ${this.engine.size}`, `desired flows: ${this.engine.table.size}`)
     lines.push(`runs: ${this.stats.runs} (full recomputes: ${this.stats.fullRecomputes}), installs: ${this.stats.installs}, errors: ${this.stats.errors}`)
     lines.push(`last compile: ${this.stats.lastCompileMs.toFixed(1)} ms, last install: ${this.stats.lastInstallMs.toFixed(1)} ms`)
+    lines.push(...this.egress.statusLines())
     const b = this.stats.lastBundle
     if (b) lines.push(`last bundle: ${b.flowsAdded} added, ${b.flowsDeleted} deleted, ${b.flowsReplaced} replaced; groups ${b.groupsAdded} added, ${b.groupsDeleted} deleted, ${b.groupsReplaced} replaced`)
     return lines.join('\n') + '\n'
@@ -224,6 +227,8 @@ export class Controller {
     const changes = this.pending
     this.pending = noChanges()
     this.engine.setLocalPorts(this.localPorts(bridge, me))
+    const sbGlobal = mapOf([...sb.table('SB_Global').values()][0]?.options)
+    if (this.engine.setEgressOnIngress(this.egress.update(sbGlobal, {encapType: config.encapType, datapaths: this.sb.datapaths, local, lflows: this.sb.lflows.values(), dpGroups: this.sb.dpGroups}))) this.forceRecompute = true
     const run = this.forceRecompute ? this.engine.recompute(local) : this.engine.update(changes, local)
     this.forceRecompute = false
     if (run.full) this.stats.fullRecomputes++
@@ -366,6 +371,7 @@ export class Controller {
       chassis: me,
       chassisNames: new Map(this.sb.chassis().map((c) => [c.uuid, c.name])),
       tunnels,
+      egressOnIngress: this.egress.plan.datapaths,
       zones: {port: (n: string) => zones.get(n), dnat: (dp: {uuid: string}) => zones.dnat(dp as never), snat: (dp: {uuid: string}) => zones.snat(dp as never)},
     }
   }

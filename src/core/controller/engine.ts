@@ -51,6 +51,15 @@ export class FlowEngine {
   local: ReadonlySet<string> = new Set()
 
   private localPorts: ReadonlySet<string> = new Set()
+  /** Switches whose egress pipeline also runs here for their remote ports (egress-on-ingress.ts). */
+  private egressHere: ReadonlySet<string> = new Set()
+
+  /** Sets the switches whose egress pipeline runs here for every port; returns whether the set changed (recompute then). */
+  setEgressOnIngress(datapaths: ReadonlySet<string>): boolean {
+    if (sameSet(datapaths, this.egressHere)) return false
+    this.egressHere = datapaths
+    return true
+  }
 
   constructor(
     private readonly sb: SbIndex,
@@ -156,7 +165,7 @@ export class FlowEngine {
   private compile(lf: LogicalFlow, run: EngineRun): void {
     const dps = this.datapathsOf(lf)
     if (dps.length === 0) return
-    if (lf.inOutPort !== undefined && !this.isRelated(lf.inOutPort)) {
+    if (lf.inOutPort !== undefined && !this.isRelated(lf.inOutPort) && !(lf.pipeline === 'egress' && dps.some((d) => this.egressHere.has(d.uuid)))) {
       // A flow for another chassis' port (ovn-controller skips it too): remember it compiled to nothing.
       this.forget(lf.uuid)
       this.cache.set(lf.uuid, {flows: [], groups: [], errors: []})
@@ -221,6 +230,8 @@ export class FlowEngine {
       addressSets: sb.addressSets,
       portGroup: (dp, name) => {
         const members = sb.portGroups.get(`${dp.key}_${name}`) ?? sb.portGroups.get(name)
+        // A switch whose egress pipeline runs here for remote ports tests `outport == @pg` for all of them.
+        if (this.egressHere.has(dp.uuid)) return members
         return members?.filter((m) => this.localPorts.has(m))
       },
       groupId: (spec) => {

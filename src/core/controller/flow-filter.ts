@@ -61,7 +61,7 @@ export function filterFlows(records: readonly FlowRecord[], filter: FlowFilter, 
     if (dpKey !== undefined && datapathKey(r) !== dpKey) return false
     if (filter.lflow !== undefined && !(r.origin === 'lflow' && r.source.startsWith(filter.lflow))) return false
     if (port) {
-      const own = r.source === `port:${port.name}`
+      const own = r.source === `port:${port.name}` || r.source === `egress-on-ingress:${port.name}`
       const inDp = datapathKey(r) === port.datapath && (regValue(r.match, 'reg14') === port.key || regValue(r.match, 'reg15') === port.key)
       if (!own && !inDp) return false
     }

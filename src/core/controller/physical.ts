@@ -16,11 +16,16 @@
  * Tunnel keys: Geneve carries the 24-bit datapath key in the VNI and option class 0x0102 type 0x80
  * (tun_metadata0) holding the 15-bit ingress port (bits 16-30) and 16-bit egress port (bits 0-15); VXLAN
  * carries only 12 bits of datapath and 12 bits of egress port in its VNI.
+ *
+ * With the egress-on-ingress option (egress-on-ingress.ts), a remote port of a switch it applies to runs the
+ * egress pipeline here: table 39 sends it to table 41 instead of the tunnel, and table 65 tunnels it with bit 31
+ * of the Geneve option set; the receiving chassis sends such a packet for one of its ports straight to table 65.
  */
 import type {Datapath, MulticastGroup, PortBinding} from './sb-model.js'
 import {cookieOf} from './sb-model.js'
 import type {DesiredFlow} from './lflow.js'
 import {formatMatch, parseMatchText} from '../openflow/match.js'
+import {egressDoneFlag} from './egress-on-ingress.js'
 
 /** OpenFlow tables of the physical pipeline (ovn-controller 23.03 OFTABLE_*). */
 export const physicalTables = {phyToLog: 0, largePktDetect: 37, largePktProcess: 38, remoteOutput: 39, localOutput: 40, checkLoopback: 41, logIngress: 8, logEgress: 42, saveInport: 64, logToPhy: 65}
@@ -56,6 +61,8 @@ export interface PhysicalInput {
   chassisNames: ReadonlyMap<string, string>
   tunnels: ReadonlyMap<string, Tunnel>
   zones: Zones
+  /** Switches (datapath UUIDs) whose remote ports run their egress pipeline here (egress-on-ingress.ts). */
+  egressOnIngress?: ReadonlySet<string>
 }
 
 const hex = (n: number | bigint) => (BigInt(n) === 0n ? '0' : `0x${BigInt(n).toString(16)}`)
@@ -97,7 +104,7 @@ export function physicalFlows(input: PhysicalInput): DesiredFlow[] {
   ]
   for (const p of input.ports) out.push(...portFlows(p, input))
   for (const mc of input.multicast) out.push(...multicastFlows(mc, input))
-  for (const tun of input.tunnels.values()) out.push(tunnelIngress(tun))
+  for (const tun of input.tunnels.values()) out.push(tunnelIngress(tun), ...egressDoneIngress(tun, input))
   return out
 }
 
@@ -140,13 +147,46 @@ function remotePortFlows(p: PortBinding, dp: Datapath, input: PhysicalInput): De
   const tun = input.tunnels.get(input.chassisNames.get(p.chassis) ?? '')
   if (!tun) return []
   const at = `reg15=${hex(p.key)},metadata=${hex(dp.key)}`
-  return [flow(physicalTables.remoteOutput, 100, at, [...encapsulate(tun, dp.key, p.key), `output:${tun.ofport}`], `physical:port:${p.name}`, cookieOf(p.uuid))]
+  const cookie = cookieOf(p.uuid)
+  if (tun.type === 'geneve' && p.type === '' && input.egressOnIngress?.has(dp.uuid)) {
+    // The port's zone is on its own chassis: the egress pipeline of a switch the option applies to runs no
+    // conntrack (egress-on-ingress.ts), so it gets zone 0 rather than the ingress port's zone.
+    const origin = `physical:egress-on-ingress:${p.name}`
+    return [
+      flow(physicalTables.remoteOutput, 100, at, [sf(0, 'reg13'), ...dpZones(dp, input), 'resubmit(,41)'], origin, cookie),
+      flow(physicalTables.logToPhy, 100, at, [...encapsulate(tun, dp.key, p.key, {egressDone: true}), `output:${tun.ofport}`], origin, cookie),
+    ]
+  }
+  return [flow(physicalTables.remoteOutput, 100, at, [...encapsulate(tun, dp.key, p.key), `output:${tun.ofport}`], `physical:port:${p.name}`, cookie)]
 }
 
-/** Actions that put datapath, ingress and egress port into the tunnel key (ovn-architecture(7) "Tunnel Encapsulations"). */
-export function encapsulate(tun: Tunnel, dpKey: number, outport: number): string[] {
+/**
+ * Actions that put datapath, ingress and egress port into the tunnel key (ovn-architecture(7) "Tunnel
+ * Encapsulations"); `egressDone` sets bit 31 of the Geneve option (egress-on-ingress.ts).
+ */
+export function encapsulate(tun: Tunnel, dpKey: number, outport: number, options: {egressDone?: boolean} = {}): string[] {
   if (tun.type === 'vxlan') return [sf((BigInt(outport) << 12n) | BigInt(dpKey & 0xfff), 'tun_id')]
-  return [sf(dpKey, 'tun_id'), sf(outport, 'tun_metadata0'), 'move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30]']
+  const option = options.egressDone ? (BigInt(outport) | BigInt(egressDoneFlag)) : outport
+  return [sf(dpKey, 'tun_id'), sf(option, 'tun_metadata0'), 'move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30]']
+}
+
+/**
+ * Table 0 for a Geneve tunnel: a packet whose egress pipeline already ran (bit 31 of the option) for a local VIF
+ * of a switch the option applies to goes straight to table 65. Only local VIFs: a flagged packet for a port this
+ * chassis does not have (the chassis disagree while a port moves) takes the ordinary path and is dropped in
+ * table 40, rather than bounced back through a tunnel. Other flagged packets run the egress pipeline again.
+ */
+function egressDoneIngress(tun: Tunnel, input: PhysicalInput): DesiredFlow[] {
+  if (tun.type !== 'geneve' || !input.egressOnIngress?.size) return []
+  const out: DesiredFlow[] = []
+  for (const p of input.ports) {
+    const dp = input.datapaths.get(p.datapath)
+    if (!dp || !input.egressOnIngress.has(dp.uuid) || !input.vifs.has(p.name)) continue
+    const match = `in_port=${tun.ofport},tun_id=${hex(dp.key)},tun_metadata0=${hex(BigInt(egressDoneFlag) | BigInt(p.key))}/${hex(BigInt(egressDoneFlag) | 0xffffn)}`
+    const actions = [sf(dp.key, 'metadata'), 'move:NXM_NX_TUN_METADATA0[16..30]->NXM_NX_REG14[0..14]', sf(p.key, 'reg15'), 'resubmit(,65)']
+    out.push(flow(physicalTables.phyToLog, 110, match, actions, `physical:egress-on-ingress:${p.name}`, cookieOf(p.uuid)))
+  }
+  return out
 }
 
 /** Table 0 for a tunnel port: the tunnel key becomes datapath, ingress and egress port; egress runs here. */

@@ -31,6 +31,9 @@ const fieldInfo: Record<string, FieldInfo> = {
   ct_tp_src: {width: 16, notation: 'dec'},
   ct_tp_dst: {width: 16, notation: 'dec'},
   ...Object.fromEntries(Array.from({length: 16}, (_, i) => [`reg${i}`, {width: 32, notation: 'hex' as const}])),
+  // The tunnel key and OVN's Geneve option (4 bytes, mapped to tun_metadata0 by add-tlv-map).
+  tun_id: {width: 64, notation: 'hex'},
+  tun_metadata0: {width: 32, notation: 'hex'},
   metadata: {width: 64, notation: 'hex'},
   in_port: {width: 32, notation: 'dec'},
   vlan_tci: {width: 16, notation: 'hex'},
@@ -66,7 +69,7 @@ const fieldInfo: Record<string, FieldInfo> = {
 const printOrder = [
   'pkt_mark', 'recirc_id', 'dp_hash', 'conj_id', 'ct_state', 'ct_zone', 'ct_mark', 'ct_label', 'ct_nw_src',
   'ct_nw_dst', 'ct_ipv6_src', 'ct_ipv6_dst', 'ct_nw_proto', 'ct_tp_src', 'ct_tp_dst', '*shorthand',
-  ...Array.from({length: 16}, (_, i) => `reg${i}`), 'metadata', 'in_port', 'vlan_tci', 'dl_src', 'dl_dst', 'dl_type',
+  ...Array.from({length: 16}, (_, i) => `reg${i}`), 'tun_id', 'tun_metadata0', 'metadata', 'in_port', 'vlan_tci', 'dl_src', 'dl_dst', 'dl_type',
   'ipv6_src', 'ipv6_dst', 'ipv6_label', 'nw_src', 'arp_spa', 'nw_dst', 'arp_tpa', 'nw_proto', 'arp_op', 'arp_sha',
   'arp_tha', 'ip_dscp', 'nw_ecn', 'nw_ttl', 'nw_frag', 'icmp_type', 'icmp_code', 'tp_src', 'tp_dst', 'nd_target',
   'nd_sll', 'nd_tll', 'tcp_flags',
