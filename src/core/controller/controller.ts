@@ -234,7 +234,7 @@ export class Controller {
     this.stats.lastCompileMs = performance.now() - started
     await this.install(config, desired)
     await this.markUp(bridge, me, sb)
-    this.log('DBG', `run ${this.stats.runs}: ${run.full ? 'full' : 'incremental'}, ${run.compiled} logical flows compiled in ${this.stats.lastCompileMs.toFixed(0)} ms, installed in ${this.stats.lastInstallMs.toFixed(0)} ms, whole run ${(performance.now() - begun).toFixed(0)} ms`)
+    this.log('DBG', `run ${this.stats.runs}: ${run.full ? 'full' : 'incremental'}, ${run.compiled} logical flows compiled (${run.fromCache} from the cache) in ${this.stats.lastCompileMs.toFixed(0)} ms, installed in ${this.stats.lastInstallMs.toFixed(0)} ms, whole run ${(performance.now() - begun).toFixed(0)} ms`)
   }
 
   /** The SSL row the Open_vSwitch row names, if any (vswitch.ovsschema Open_vSwitch "ssl"). */

@@ -1,0 +1,141 @@
+/**
+ * The compiled form of each logical flow kept across recomputes, with everything its compilation looked up
+ * outside the flow's own text: port and multicast group tunnel keys, chassis residency, address set contents
+ * and port group members (as reduced to the local ports). An entry is used again only when its texts and every
+ * one of those answers are what they were, so a recompute from the cache yields what a cold compile would.
+ * This is ovn-controller's lflow cache (lflow-cache.c: cached matches of a logical flow, dropped when what the
+ * flow references changes), with the references checked by value instead of tracked by name.
+ */
+import type {Datapath, LogicalFlow} from './sb-model.js'
+
+/** The answers a compilation can ask for (the controller's lookups, see LflowEnv). */
+export interface LookupEnv {
+  /** Tunnel key of a logical port or multicast group of a datapath. */
+  portKey(datapath: Datapath, name: string): number | undefined
+  isChassisResident(port: string): boolean
+  addressSets: ReadonlyMap<string, readonly string[]>
+  /** Members of a port group as a flow of `datapath` names it. */
+  portGroup(datapath: Datapath, name: string): readonly string[] | undefined
+}
+
+/** One lookup a compilation made and the answer it got. */
+export type Lookup =
+  | {kind: 'port'; datapath: Datapath; name: string; key: number | undefined}
+  | {kind: 'resident'; name: string; resident: boolean}
+  | {kind: 'addressSet'; name: string; members: readonly string[] | undefined}
+  | {kind: 'portGroup'; datapath: Datapath; name: string; members: readonly string[] | undefined}
+
+/**
+ * A LookupEnv that answers from `env` and records each distinct question with its answer, for the cache to ask
+ * again later.
+ */
+export class RecordingEnv implements LookupEnv {
+  private readonly seen = new Map<string, Lookup>()
+  readonly addressSets: ReadonlyMap<string, readonly string[]>
+
+  constructor(private readonly env: LookupEnv) {
+    // Only `get` is used on address sets by the compiler (annotate.ts expandSets).
+    this.addressSets = {get: (name: string) => this.addressSet(name)} as ReadonlyMap<string, readonly string[]>
+  }
+
+  /** Every distinct lookup made so far, with its answer. */
+  get lookups(): Lookup[] {
+    return [...this.seen.values()]
+  }
+
+  portKey(datapath: Datapath, name: string): number | undefined {
+    const id = `p\u0000${datapath.uuid}\u0000${name}`
+    const seen = this.seen.get(id)
+    if (seen?.kind === 'port') return seen.key
+    const key = this.env.portKey(datapath, name)
+    this.seen.set(id, {kind: 'port', datapath, name, key})
+    return key
+  }
+
+  isChassisResident(name: string): boolean {
+    const resident = this.env.isChassisResident(name)
+    this.seen.set(`r\u0000${name}`, {kind: 'resident', name, resident})
+    return resident
+  }
+
+  portGroup(datapath: Datapath, name: string): readonly string[] | undefined {
+    const id = `g\u0000${datapath.uuid}\u0000${name}`
+    const seen = this.seen.get(id)
+    if (seen?.kind === 'portGroup') return seen.members
+    const members = this.env.portGroup(datapath, name)
+    this.seen.set(id, {kind: 'portGroup', datapath, name, members})
+    return members
+  }
+
+  private addressSet(name: string): readonly string[] | undefined {
+    const members = this.env.addressSets.get(name)
+    this.seen.set(`a\u0000${name}`, {kind: 'addressSet', name, members})
+    return members
+  }
+}
+
+/** A logical flow's compiled units (per datapath, or per datapath kind) with the lookups they depend on. */
+interface Entry<T> {
+  match: string
+  actions: string
+  pipeline: string
+  tableId: number
+  units: ReadonlyMap<string, T>
+  lookups: readonly Lookup[]
+}
+
+/** Compiled logical flows by UUID, each valid while its texts and its lookups' answers are unchanged. */
+export class LflowCache<T> {
+  private readonly entries = new Map<string, Entry<T>>()
+
+  /** @param entriesMax bound on the entries (logical flows); at the bound the cache starts empty again. */
+  constructor(private readonly entriesMax: number) {}
+
+  /** Number of logical flows held. */
+  get size(): number {
+    return this.entries.size
+  }
+
+  /**
+   * The compiled units of `lf` if it is held, was compiled from the same texts, has a unit for each of
+   * `unitKeys`, and every lookup it made gets the same answer from `env` now.
+   */
+  get(lf: LogicalFlow, unitKeys: readonly string[], env: LookupEnv): ReadonlyMap<string, T> | undefined {
+    const e = this.entries.get(lf.uuid)
+    if (!e || e.match !== lf.match || e.actions !== lf.actions || e.pipeline !== lf.pipeline || e.tableId !== lf.tableId) return undefined
+    for (const k of unitKeys) if (!e.units.has(k)) return undefined
+    for (const l of e.lookups) if (!stillTrue(l, env)) return undefined
+    return e.units
+  }
+
+  /** Holds the units of `lf` compiled with the lookups `lookups`. */
+  set(lf: LogicalFlow, units: ReadonlyMap<string, T>, lookups: readonly Lookup[]): void {
+    if (this.entries.size >= this.entriesMax && !this.entries.has(lf.uuid)) this.entries.clear()
+    this.entries.set(lf.uuid, {match: lf.match, actions: lf.actions, pipeline: lf.pipeline, tableId: lf.tableId, units, lookups})
+  }
+
+  /** Forgets a logical flow (deleted, or failed to compile). */
+  delete(uuid: string): void {
+    this.entries.delete(uuid)
+  }
+}
+
+function stillTrue(l: Lookup, env: LookupEnv): boolean {
+  switch (l.kind) {
+    case 'port':
+      return env.portKey(l.datapath, l.name) === l.key
+    case 'resident':
+      return env.isChassisResident(l.name) === l.resident
+    case 'addressSet':
+      return sameList(env.addressSets.get(l.name), l.members)
+    case 'portGroup':
+      return sameList(env.portGroup(l.datapath, l.name), l.members)
+  }
+}
+
+function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  if (a === b) return true
+  if (a === undefined || b === undefined || a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
