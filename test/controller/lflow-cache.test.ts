@@ -2,6 +2,8 @@ import assert from 'node:assert/strict'
 import type {ReplicaEvent} from '../../src/core/idl/replica.js'
 import {FlowEngine} from '../../src/core/controller/engine.js'
 import {SbIndex} from '../../src/core/controller/sb-index.js'
+import {LflowCache, RecordingEnv, type LookupEnv} from '../../src/core/controller/lflow-cache.js'
+import type {Datapath, LogicalFlow} from '../../src/core/controller/sb-model.js'
 import {formatFlow} from '../../src/core/openflow/flow.js'
 
 const uuid = (n: number) => `${n.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`
@@ -133,5 +135,42 @@ describe('the lflow cache', () => {
       s.warm.recompute(local)
       assert.deepEqual(canonical(s.warm), s.cold(), `after step ${i + 1} and a recompute`)
     }
+  })
+})
+
+describe('LflowCache', () => {
+  const dpA: Datapath = {uuid: uuid(1), key: 1, name: 'sw', isRouter: false} as Datapath
+  const flow = (n: number, match = 'ip4'): LogicalFlow => ({uuid: uuid(n), match, actions: 'next;', pipeline: 'ingress', tableId: 0}) as LogicalFlow
+  const env = (over: Partial<LookupEnv> = {}): LookupEnv => ({portKey: () => 1, isChassisResident: () => false, addressSets: new Map([['as1', ['10.0.0.1']]]), portGroup: () => ['a'], ...over})
+
+  it('answers an entry only while its texts and every lookup it recorded answer the same', () => {
+    const cache = new LflowCache<string>(10)
+    const recorder = new RecordingEnv(env())
+    recorder.portKey(dpA, 'a')
+    recorder.isChassisResident('a')
+    recorder.addressSets.get('as1')
+    recorder.portGroup(dpA, 'pg1')
+    cache.set(flow(1), new Map([[dpA.uuid, 'compiled']]), recorder.lookups)
+    assert.equal(cache.get(flow(1), env())?.get(dpA.uuid), 'compiled')
+    assert.equal(cache.get(flow(1), env({addressSets: new Map([['as1', ['10.0.0.1']]])}))?.get(dpA.uuid), 'compiled', 'equal contents in a new list')
+    assert.equal(cache.get(flow(1, 'ip6'), env()), undefined, 'another match text')
+    assert.equal(cache.get(flow(1), env({portKey: () => 2})), undefined, 'another tunnel key')
+    assert.equal(cache.get(flow(1), env({isChassisResident: () => true})), undefined, 'another residency')
+    assert.equal(cache.get(flow(1), env({addressSets: new Map([['as1', ['10.0.0.2']]])})), undefined, 'other addresses')
+    assert.equal(cache.get(flow(1), env({portGroup: () => ['a', 'b']})), undefined, 'other local members')
+  })
+
+  it('starts empty again at its bound of entries, and forgets the flows retain does not keep', () => {
+    const cache = new LflowCache<string>(2)
+    for (const n of [1, 2]) cache.set(flow(n), new Map(), [])
+    assert.equal(cache.size, 2)
+    cache.set(flow(2), new Map(), [])
+    assert.equal(cache.size, 2, 'replacing an entry is not a new one')
+    cache.set(flow(3), new Map(), [])
+    assert.equal(cache.size, 1, 'a third entry: the cache started again')
+    assert.equal(cache.get(flow(1), env()), undefined)
+    cache.set(flow(4), new Map(), [])
+    cache.retain((u) => u === uuid(4))
+    assert.deepEqual([cache.get(flow(3), env()), cache.get(flow(4), env())?.size], [undefined, 0])
   })
 })

@@ -70,8 +70,15 @@ export class FlowEngine {
     for (const p of ports) if (!this.localPorts.has(p)) this.localPortsDelta.add(p)
     for (const p of this.localPorts) if (!ports.has(p)) this.localPortsDelta.add(p)
     this.localPorts = ports
+    this.localMembers = new WeakMap()
     return true
   }
+
+  /**
+   * The local members of each port group's member list (the Southbound index replaces a list when it changes),
+   * so that every flow naming a group gets the same array: the lflow cache compares them at no cost.
+   */
+  private localMembers = new WeakMap<readonly string[], readonly string[]>()
 
   /** Ports that became local or stopped being local since the last engine run. */
   private readonly localPortsDelta = new Set<string>()
@@ -95,6 +102,10 @@ export class FlowEngine {
     this.physical = []
     const run: EngineRun = {full: true, compiled: 0, fromCache: 0, errors: []}
     for (const lf of this.sb.lflows.values()) this.compile(lf, run)
+    // Logical flows deleted in a batch that also changed the datapaths were never forgotten one by one.
+    const exists = (uuid: string) => this.sb.lflows.has(uuid)
+    this.lflowCache.retain(exists)
+    for (const uuid of this.conjIds.keys()) if (!exists(uuid)) this.conjIds.delete(uuid)
     return run
   }
 
@@ -225,7 +236,10 @@ export class FlowEngine {
       addressSets: sb.addressSets,
       portGroup: (dp, name) => {
         const members = sb.portGroups.get(`${dp.key}_${name}`) ?? sb.portGroups.get(name)
-        return members?.filter((m) => this.localPorts.has(m))
+        if (!members) return undefined
+        let mine = this.localMembers.get(members)
+        if (!mine) this.localMembers.set(members, (mine = members.filter((m) => this.localPorts.has(m))))
+        return mine
       },
       groupId: (spec) => {
         let id = this.groupIds.get(spec)

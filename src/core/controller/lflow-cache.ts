@@ -74,7 +74,7 @@ export class RecordingEnv implements LookupEnv {
   }
 }
 
-/** A logical flow's compiled units (per datapath, or per datapath kind) with the lookups they depend on. */
+/** A logical flow's compiled form per datapath UUID with the lookups it depends on. */
 interface Entry<T> {
   match: string
   actions: string
@@ -97,18 +97,17 @@ export class LflowCache<T> {
   }
 
   /**
-   * The compiled units of `lf` if it is held, was compiled from the same texts, has a unit for each of
-   * `unitKeys`, and every lookup it made gets the same answer from `env` now.
+   * The compiled form of `lf` by datapath UUID, if it is held, was compiled from the same texts, and every lookup
+   * it made gets the same answer from `env` now.
    */
-  get(lf: LogicalFlow, unitKeys: readonly string[], env: LookupEnv): ReadonlyMap<string, T> | undefined {
+  get(lf: LogicalFlow, env: LookupEnv): ReadonlyMap<string, T> | undefined {
     const e = this.entries.get(lf.uuid)
     if (!e || e.match !== lf.match || e.actions !== lf.actions || e.pipeline !== lf.pipeline || e.tableId !== lf.tableId) return undefined
-    for (const k of unitKeys) if (!e.units.has(k)) return undefined
     for (const l of e.lookups) if (!stillTrue(l, env)) return undefined
     return e.units
   }
 
-  /** Holds the units of `lf` compiled with the lookups `lookups`. */
+  /** Holds the compiled form of `lf` by datapath UUID, made with the lookups `lookups`. */
   set(lf: LogicalFlow, units: ReadonlyMap<string, T>, lookups: readonly Lookup[]): void {
     if (this.entries.size >= this.entriesMax && !this.entries.has(lf.uuid)) this.entries.clear()
     this.entries.set(lf.uuid, {match: lf.match, actions: lf.actions, pipeline: lf.pipeline, tableId: lf.tableId, units, lookups})
@@ -117,6 +116,11 @@ export class LflowCache<T> {
   /** Forgets a logical flow (deleted, or failed to compile). */
   delete(uuid: string): void {
     this.entries.delete(uuid)
+  }
+
+  /** Forgets every logical flow but those `keep` accepts. */
+  retain(keep: (uuid: string) => boolean): void {
+    for (const uuid of this.entries.keys()) if (!keep(uuid)) this.entries.delete(uuid)
   }
 }
 

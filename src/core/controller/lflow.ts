@@ -13,7 +13,7 @@ import {parseExpr} from '../pipeline/annotate.js'
 import {and, type Expr} from '../pipeline/expr.js'
 import {toMatches, type MatchContext, type MatchResult} from '../pipeline/matches.js'
 import type {SymbolTable} from '../pipeline/symbols.js'
-import {formatMatch, formatMatchAround, joinAround, withField, type Match} from '../openflow/match.js'
+import {fieldText, formatMatch, formatMatchAround, joinAt, withField, type Match} from '../openflow/match.js'
 import type {Flow} from '../openflow/flow.js'
 import {RecordingEnv, type LflowCache, type LookupEnv} from './lflow-cache.js'
 import {type Datapath, type LogicalFlow, cookieOf} from './sb-model.js'
@@ -31,7 +31,7 @@ export interface LflowEnv extends LookupEnv {
   conjId(): number
   /** Parsed logical flows by their text, kept across compilations (parsing is pure). */
   parseCache?: ParseCache
-  /** Compiled logical flows, used again while nothing they looked up has changed (see lflow-cache.ts). */
+  /** Compiled logical flows by datapath, used again while nothing they looked up has changed (see lflow-cache.ts). */
   lflowCache?: LflowCache<Compiled>
 }
 
@@ -85,6 +85,14 @@ function parseText(lf: LogicalFlow, symtab: SymbolTable): Parsed {
 /** Compiles `lf` for each of `datapaths` (the local ones it applies to). */
 export function compileLflow(lf: LogicalFlow, datapaths: readonly Datapath[], env: LflowEnv): CompiledLflow {
   const out: CompiledLflow = {flows: [], groups: [], errors: [], fromCache: false}
+  const cookie = cookieOf(lf.uuid)
+  // All datapaths or none come from the cache: a fresh compile hands out the flow's conjunction ids from its first.
+  const cached = env.lflowCache?.get(lf, env)
+  if (cached && datapaths.every((dp) => cached.get(dp.uuid)?.router === dp.isRouter)) {
+    out.fromCache = true
+    for (const dp of datapaths) stamp(lf, cached.get(dp.uuid)!, dp, out, cookie)
+    return out
+  }
   let parsed: Parsed
   try {
     parsed = parse(lf, env.symtab, env.parseCache)
@@ -96,24 +104,23 @@ export function compileLflow(lf: LogicalFlow, datapaths: readonly Datapath[], en
   // A flow that names no port compiles the same on every datapath of a kind (switches and routers differ in
   // their conntrack zones): compile it once per kind and stamp each datapath's metadata, as ovn-controller does
   // for datapath groups. Other flows compile once per datapath.
-  const unitKeys = datapaths.map((dp) => (parsed.independent ? String(dp.isRouter) : `${dp.uuid}/${dp.isRouter}`))
-  const cached = env.lflowCache?.get(lf, unitKeys, env)
-  // All units or none come from the cache: a fresh compile hands out the flow's conjunction ids from its first.
-  const units = new Map(cached ?? [])
-  out.fromCache = cached !== undefined
-  const recorder = cached ? undefined : new RecordingEnv(env)
-  const cookie = cookieOf(lf.uuid)
-  datapaths.forEach((dp, i) => {
+  const recorder = new RecordingEnv(env)
+  const lookups = {...env, ...lookupsOf(recorder)}
+  const byKind = new Map<boolean, Compiled>()
+  const units = new Map<string, Compiled>()
+  for (const dp of datapaths) {
     try {
-      let c = units.get(unitKeys[i])
-      if (!c) units.set(unitKeys[i], (c = compileOn(lf, parsed, dp, {...env, ...lookupsOf(recorder!)})))
+      let c = parsed.independent ? byKind.get(dp.isRouter) : undefined
+      if (!c) c = compileOn(lf, parsed, dp, lookups)
+      if (parsed.independent) byKind.set(dp.isRouter, c)
+      units.set(dp.uuid, c)
       stamp(lf, c, dp, out, cookie)
     } catch (err) {
       out.errors.push(`datapath ${dp.name}: ${(err as Error).message}`)
     }
-  })
-  if (recorder && out.errors.length === 0) env.lflowCache?.set(lf, units, recorder.lookups)
-  else if (recorder) env.lflowCache?.delete(lf.uuid)
+  }
+  if (out.errors.length === 0) env.lflowCache?.set(lf, units, recorder.lookups)
+  else env.lflowCache?.delete(lf.uuid)
   return out
 }
 
@@ -129,6 +136,8 @@ function datapathIndependent(lf: LogicalFlow): boolean {
 
 /** One logical flow compiled for a datapath, before its metadata is added. */
 export interface Compiled {
+  /** Compiled for a router (its conntrack zones differ from a switch's). */
+  router: boolean
   matches: MatchResult
   actions: string
   groups: GroupSpec[]
@@ -155,7 +164,7 @@ function compileOn(lf: LogicalFlow, parsed: Parsed, dp: Datapath, env: LflowEnv)
     allocateGroupId: env.groupId,
   }
   const encoded = encodeActions(parsed.actions, actx)
-  return {matches: toMatches(parsed.match, mctx), actions: encoded.ofActions, groups: encoded.groups}
+  return {router: dp.isRouter, matches: toMatches(parsed.match, mctx), actions: encoded.ofActions, groups: encoded.groups}
 }
 
 /** A flow of a compiled logical flow without its datapath: its match text is formatted once around `metadata`. */
@@ -201,8 +210,9 @@ function stamp(lf: LogicalFlow, c: Compiled, dp: Datapath, out: CompiledLflow, c
   const table = (lf.pipeline === 'ingress' ? ingressTableBase : egressTableBase) + lf.tableId
   const key = BigInt(dp.key)
   c.stencils ??= stencilsOf(c)
+  const metadata = fieldText('metadata', key)
   for (const s of c.stencils) {
-    const text = s.around ? joinAround(s.around, 'metadata', key) : formatMatch(withField(s.match, 'metadata', key))
+    const text = s.around ? joinAt(s.around, metadata) : formatMatch(withField(s.match, 'metadata', key))
     out.flows.push(new StampedFlow(table, lf.priority, cookie, s.match, key, text, s.actions, lf.uuid))
   }
   for (const g of c.groups) if (!out.groups.some((x) => x.id === g.id)) out.groups.push(g)
