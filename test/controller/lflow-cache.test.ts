@@ -97,6 +97,16 @@ describe('the lflow cache', () => {
     assert.deepEqual(canonical(warm), cold())
   })
 
+  it('compiles every logical flow cold after the cache is flushed, to the same table', () => {
+    const {warm} = setup()
+    const before = canonical(warm)
+    warm.flushCache()
+    assert.equal(warm.cachedFlows, 0)
+    const run = warm.recompute(local)
+    assert.deepEqual([run.compiled, run.fromCache, warm.cachedFlows], [9, 0, 9])
+    assert.deepEqual(canonical(warm), before)
+  })
+
   const changes: Array<[string, (s: ReturnType<typeof setup>) => void, number]> = [
     ['a port\'s tunnel key', (s) => s.sb.apply([port(0x102, 'b', 1, 7, 'modify')]), 2],
     ['an address set\'s addresses', (s) => s.sb.apply([named('Address_Set', 0x401, 'as1', 'addresses', ['10.0.0.9', '10.0.1.0/24', '10.0.0.1'])]), 3],

@@ -1,6 +1,7 @@
 /**
  * The controller's control socket commands (as `ovs-appctl -t SOCKET` or `ovnctl appctl` send them):
- * `exit`, `version`, `recompute` (ovn-controller(8) "recompute"), `connection-status`, `flows/dump` (the desired
+ * `exit`, `version`, `recompute` (ovn-controller(8) "recompute"), `lflow-cache/flush` (ovn-controller(8): empty the
+ * cache of compiled logical flows and recompute), `connection-status`, `flows/dump` (the desired
  * table as ovs-ofctl lines) and `flows/json`, the desired table with each flow's logical origin, which
  * `ovnctl flows-dump` reads.
  */
@@ -68,6 +69,15 @@ export function registerControllerCommands(control: ControlServer, controller: C
     argsMax: 0,
     run: async () => {
       await controller.recompute()
+      return ''
+    },
+  })
+  control.register('lflow-cache/flush', {
+    usage: '',
+    argsMin: 0,
+    argsMax: 0,
+    run: async () => {
+      await controller.flushLflowCache()
       return ''
     },
   })

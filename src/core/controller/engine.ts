@@ -93,6 +93,16 @@ export class FlowEngine {
     return this.cache.get(uuid)
   }
 
+  /** Empties the lflow cache: the next recompute compiles every logical flow cold (ovn-controller's lflow-cache/flush). */
+  flushCache(): void {
+    this.lflowCache.retain(() => false)
+  }
+
+  /** Number of logical flows held compiled in the lflow cache. */
+  get cachedFlows(): number {
+    return this.lflowCache.size
+  }
+
   /** Compiles every logical flow of the local datapaths from scratch. */
   recompute(local: ReadonlySet<string>): EngineRun {
     this.local = local
