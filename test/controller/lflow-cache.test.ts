@@ -114,6 +114,7 @@ describe('the lflow cache', () => {
     ['which ports are local (the local members of a port group)', (s) => s.chassis.localPorts.delete('b'), 1],
     ['which ports are resident on this chassis', (s) => s.chassis.resident.add('b'), 1],
     ['a port\'s removal', (s) => s.sb.apply([{...port(0x103, 'c', 1, 3), action: 'delete'}]), 1],
+    ['a datapath\'s tunnel key (its row read again)', (s) => s.sb.apply([{...dp(1, 5, 'sw'), action: 'modify'}]), 8],
     ['a logical flow\'s match', (s) => s.sb.apply([lflow(0x1007, 6, 'ip4.src == $as1', 'next;', 'modify')]), 1],
   ]
   for (const [what, change, recompiled] of changes) {

@@ -7,7 +7,7 @@
  */
 import {ovnSymbolTable, type SymbolTable} from '../pipeline/symbols.js'
 import type {GroupSpec} from '../pipeline/actions-encode.js'
-import {compileLflow, mentions, type Compiled, type CompiledLflow, type DesiredFlow, type LflowEnv, type ParseCache} from './lflow.js'
+import {compileLflow, mentions, type CachedUnit, type CompiledLflow, type DesiredFlow, type LflowEnv, type ParseCache} from './lflow.js'
 import {LflowCache} from './lflow-cache.js'
 import {DesiredTable, type TableChanges} from './desired-table.js'
 import type {SbChanges, SbIndex} from './sb-index.js'
@@ -46,7 +46,7 @@ export class FlowEngine {
   /** Parsed logical flow texts; bounded by parseCacheMax entries. */
   private readonly parseCache: ParseCache = new Map()
   /** Compiled logical flows with what they looked up, used again while that is unchanged; bounded by parseCacheMax entries. */
-  private readonly lflowCache = new LflowCache<Compiled>(parseCacheMax)
+  private readonly lflowCache = new LflowCache<CachedUnit>(parseCacheMax)
   private readonly symtab: SymbolTable = ovnSymbolTable()
   /** The flows of every compiled logical flow and of the physical pipeline, by identity. */
   readonly table = new DesiredTable()

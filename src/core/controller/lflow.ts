@@ -32,7 +32,14 @@ export interface LflowEnv extends LookupEnv {
   /** Parsed logical flows by their text, kept across compilations (parsing is pure). */
   parseCache?: ParseCache
   /** Compiled logical flows by datapath, used again while nothing they looked up has changed (see lflow-cache.ts). */
-  lflowCache?: LflowCache<Compiled>
+  lflowCache?: LflowCache<CachedUnit>
+}
+
+/** A logical flow compiled for one datapath, as the lflow cache keeps it. */
+export interface CachedUnit {
+  /** The datapath row it was compiled for. */
+  datapath: Datapath
+  compiled: Compiled
 }
 
 /** A flow the controller wants, with its origin. */
@@ -87,10 +94,11 @@ export function compileLflow(lf: LogicalFlow, datapaths: readonly Datapath[], en
   const out: CompiledLflow = {flows: [], groups: [], errors: [], fromCache: false}
   const cookie = cookieOf(lf.uuid)
   // All datapaths or none come from the cache: a fresh compile hands out the flow's conjunction ids from its first.
+  // A datapath's row read again (its key or kind may differ) is another object: its flows compile again.
   const cached = env.lflowCache?.get(lf, env)
-  if (cached && datapaths.every((dp) => cached.get(dp.uuid)?.router === dp.isRouter)) {
+  if (cached && datapaths.every((dp) => cached.get(dp.uuid)?.datapath === dp)) {
     out.fromCache = true
-    for (const dp of datapaths) stamp(lf, cached.get(dp.uuid)!, dp, out, cookie)
+    for (const dp of datapaths) stamp(lf, cached.get(dp.uuid)!.compiled, dp, out, cookie)
     return out
   }
   let parsed: Parsed
@@ -107,13 +115,13 @@ export function compileLflow(lf: LogicalFlow, datapaths: readonly Datapath[], en
   const recorder = new RecordingEnv(env)
   const lookups = {...env, ...lookupsOf(recorder)}
   const byKind = new Map<boolean, Compiled>()
-  const units = new Map<string, Compiled>()
+  const units = new Map<string, CachedUnit>()
   for (const dp of datapaths) {
     try {
       let c = parsed.independent ? byKind.get(dp.isRouter) : undefined
       if (!c) c = compileOn(lf, parsed, dp, lookups)
       if (parsed.independent) byKind.set(dp.isRouter, c)
-      units.set(dp.uuid, c)
+      units.set(dp.uuid, {datapath: dp, compiled: c})
       stamp(lf, c, dp, out, cookie)
     } catch (err) {
       out.errors.push(`datapath ${dp.name}: ${(err as Error).message}`)
@@ -136,8 +144,6 @@ function datapathIndependent(lf: LogicalFlow): boolean {
 
 /** One logical flow compiled for a datapath, before its metadata is added. */
 export interface Compiled {
-  /** Compiled for a router (its conntrack zones differ from a switch's). */
-  router: boolean
   matches: MatchResult
   actions: string
   groups: GroupSpec[]
@@ -164,7 +170,7 @@ function compileOn(lf: LogicalFlow, parsed: Parsed, dp: Datapath, env: LflowEnv)
     allocateGroupId: env.groupId,
   }
   const encoded = encodeActions(parsed.actions, actx)
-  return {router: dp.isRouter, matches: toMatches(parsed.match, mctx), actions: encoded.ofActions, groups: encoded.groups}
+  return {matches: toMatches(parsed.match, mctx), actions: encoded.ofActions, groups: encoded.groups}
 }
 
 /** A flow of a compiled logical flow without its datapath: its match text is formatted once around `metadata`. */
