@@ -63,24 +63,9 @@ export function flowsDocument(controller: Controller): FlowsDocument {
 export function registerControllerCommands(control: ControlServer, controller: Controller, options: {version: string; exit: () => void}): void {
   control.register('exit', {usage: '', argsMin: 0, argsMax: 0, run: () => (setImmediate(options.exit), '')})
   control.register('version', {usage: '', argsMin: 0, argsMax: 0, run: () => `ovnctl controller-run ${options.version}\n`})
-  control.register('recompute', {
-    usage: '',
-    argsMin: 0,
-    argsMax: 0,
-    run: async () => {
-      await controller.recompute()
-      return ''
-    },
-  })
-  control.register('lflow-cache/flush', {
-    usage: '',
-    argsMin: 0,
-    argsMax: 0,
-    run: async () => {
-      await controller.flushLflowCache()
-      return ''
-    },
-  })
+  const waitFor = (work: () => Promise<void>) => ({usage: '', argsMin: 0, argsMax: 0, run: async () => (await work(), '')})
+  control.register('recompute', waitFor(() => controller.recompute()))
+  control.register('lflow-cache/flush', waitFor(() => controller.flushLflowCache()))
   control.register('connection-status', {usage: '', argsMin: 0, argsMax: 0, run: () => controller.connectionStatus()})
   control.register('flows/json', {usage: '', argsMin: 0, argsMax: 0, run: () => JSON.stringify(flowsDocument(controller))})
   control.register('flows/dump', {

@@ -44,33 +44,26 @@ export class RecordingEnv implements LookupEnv {
   }
 
   portKey(datapath: Datapath, name: string): number | undefined {
-    const id = `p\u0000${datapath.uuid}\u0000${name}`
-    const seen = this.seen.get(id)
-    if (seen?.kind === 'port') return seen.key
-    const key = this.env.portKey(datapath, name)
-    this.seen.set(id, {kind: 'port', datapath, name, key})
-    return key
+    return this.remember(`p\u0000${datapath.uuid}\u0000${name}`, () => ({kind: 'port', datapath, name, key: this.env.portKey(datapath, name)})).key
   }
 
   isChassisResident(name: string): boolean {
-    const resident = this.env.isChassisResident(name)
-    this.seen.set(`r\u0000${name}`, {kind: 'resident', name, resident})
-    return resident
+    return this.remember(`r\u0000${name}`, () => ({kind: 'resident', name, resident: this.env.isChassisResident(name)})).resident
   }
 
   portGroup(datapath: Datapath, name: string): readonly string[] | undefined {
-    const id = `g\u0000${datapath.uuid}\u0000${name}`
-    const seen = this.seen.get(id)
-    if (seen?.kind === 'portGroup') return seen.members
-    const members = this.env.portGroup(datapath, name)
-    this.seen.set(id, {kind: 'portGroup', datapath, name, members})
-    return members
+    return this.remember(`g\u0000${datapath.uuid}\u0000${name}`, () => ({kind: 'portGroup', datapath, name, members: this.env.portGroup(datapath, name)})).members
   }
 
   private addressSet(name: string): readonly string[] | undefined {
-    const members = this.env.addressSets.get(name)
-    this.seen.set(`a\u0000${name}`, {kind: 'addressSet', name, members})
-    return members
+    return this.remember(`a\u0000${name}`, () => ({kind: 'addressSet', name, members: this.env.addressSets.get(name)})).members
+  }
+
+  /** The lookup `id` as first made (one compilation asks the same question many times, and gets one answer). */
+  private remember<L extends Lookup>(id: string, make: () => L): L {
+    let l = this.seen.get(id) as L | undefined
+    if (!l) this.seen.set(id, (l = make()))
+    return l
   }
 }
 
