@@ -7,9 +7,11 @@
  *
  * - full recompute: ovn-controller's "flow-generation" stopwatch for one `inc-engine/recompute` (its engine run,
  *   with its default lflow cache on, not the installation), against controller-run's compile time for one
- *   `recompute`: every local logical flow compiled again and the desired table rebuilt, plus the physical flows
- *   (not the installation either). controller-run keeps across a recompute only what depends on a flow's text
- *   alone: parsed texts, and the compiled form of flows that name no port, port group or address set;
+ *   `recompute`: every local logical flow compiled or taken from the cache, the desired table rebuilt from them,
+ *   and the physical flows (not the installation either). Both keep compiled logical flows across a recompute:
+ *   ovn-controller in its lflow cache, controller-run in src/core/controller/lflow-cache.ts, each entry used
+ *   again only while the port keys, address sets, port group members and chassis residency it looked up are
+ *   unchanged;
  * - one added port: from `ovs-vsctl add-port` of a port already in the Southbound until its Port_Binding is up
  *   (both set "up" once the port's flows are in the switch);
  * - RSS of the controller process, and the number of flows in the switch.

@@ -28,14 +28,17 @@ reachable from them through routers), unless ovn-monitor-all is true.
 
 Every logical flow of the local datapaths is compiled into the OpenFlow tables ovn-controller 23.03 uses (ingress \
 tables 8-36, egress 42-63, physical tables 0 and 37-41, 64-65), with the logical flow's UUID prefix as cookie. A \
-Southbound change recompiles only the flows it affects. The desired table is diffed against the switch's and the \
+Southbound change recompiles only the flows it affects; a compiled flow is kept (the lflow cache) and used again, \
+also by a full recompute, while the port keys, address sets, port group members and chassis residency it looked \
+up are unchanged. The desired table is diffed against the switch's and the \
 difference applied as one atomic bundle by running "ovs-ofctl bundle"; flows already in the switch are kept until \
 replaced, so a restart does not interrupt traffic. A logical flow that does not compile is logged with its UUID, \
 stage, match and actions, and the rest is installed.
 
 By default the egress pipeline runs on the chassis owning the output port, as in OVN. For the logical switches named in the Southbound's SB_Global options:ovnctl-egress-on-ingress (comma-separated names, or "*"; set it with "ovn-nbctl set NB_Global . options:ovnctl-egress-on-ingress=SW", which ovn-northd copies there), a packet for a port on another chassis runs the egress pipeline here, so packets it drops never cross the underlay, and leaves with bit 31 of the Geneve option set ("egress already done"); a receiving controller-run then delivers it to the port without running the egress pipeline again (ovn-controller ignores the bit and runs it again). Only switches whose egress pipeline keeps no conntrack state qualify (no stateful ACLs, no load balancers: the reply must meet the connection in the output port's zone on its chassis); others, and every switch over VXLAN, are refused with the reason logged and shown by connection-status.
 
-The control socket (--unixctl) answers ovs-appctl and "ovnctl appctl": recompute, connection-status, flows/dump \
+The control socket (--unixctl) answers ovs-appctl and "ovnctl appctl": recompute, lflow-cache/flush (empty the \
+cache, then recompute), connection-status, flows/dump \
 (the desired flows as ovs-ofctl lines), flows/json (with their origin; see "ovnctl flows-dump"), version and exit.`
 
   static override examples = [

@@ -159,4 +159,17 @@ describe('controller-run end to end, against the real ovn-controller', function 
     assert.equal(lines.length, Number(/desired flows: (\d+)/.exec(status)![1]), 'flows/dump prints the whole desired table')
     assert.ok(lines.every((l) => / actions=/.test(l)), 'as ovs-ofctl lines')
   })
+
+  it('makes the same table from its lflow cache as after lflow-cache/flush compiles every flow cold', async () => {
+    await hv!.appctl(ours!.ctl, 'recompute')
+    const warm = await hv!.appctl(ours!.ctl, 'flows/dump')
+    const cached = (status: string) => Number(/in the lflow cache: (\d+)/.exec(status)?.[1])
+    const before = await hv!.appctl(ours!.ctl, 'connection-status')
+    assert.ok(cached(before) > 0, `compiled flows are cached:\n${before}`)
+    await hv!.appctl(ours!.ctl, 'lflow-cache/flush')
+    assert.equal(await hv!.appctl(ours!.ctl, 'flows/dump'), warm)
+    const after = await hv!.appctl(ours!.ctl, 'connection-status')
+    assert.equal(cached(after), cached(before), 'the cold recompute filled the cache again')
+    assert.match(after, /last bundle: 0 added, 0 deleted/, `nothing to change in the switch:\n${after}`)
+  })
 })

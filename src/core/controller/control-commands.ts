@@ -1,6 +1,7 @@
 /**
  * The controller's control socket commands (as `ovs-appctl -t SOCKET` or `ovnctl appctl` send them):
- * `exit`, `version`, `recompute` (ovn-controller(8) "recompute"), `connection-status`, `flows/dump` (the desired
+ * `exit`, `version`, `recompute` (ovn-controller(8) "recompute"), `lflow-cache/flush` (ovn-controller(8): empty the
+ * cache of compiled logical flows and recompute), `connection-status`, `flows/dump` (the desired
  * table as ovs-ofctl lines) and `flows/json`, the desired table with each flow's logical origin, which
  * `ovnctl flows-dump` reads.
  */
@@ -62,15 +63,9 @@ export function flowsDocument(controller: Controller): FlowsDocument {
 export function registerControllerCommands(control: ControlServer, controller: Controller, options: {version: string; exit: () => void}): void {
   control.register('exit', {usage: '', argsMin: 0, argsMax: 0, run: () => (setImmediate(options.exit), '')})
   control.register('version', {usage: '', argsMin: 0, argsMax: 0, run: () => `ovnctl controller-run ${options.version}\n`})
-  control.register('recompute', {
-    usage: '',
-    argsMin: 0,
-    argsMax: 0,
-    run: async () => {
-      await controller.recompute()
-      return ''
-    },
-  })
+  const waitFor = (work: () => Promise<void>) => ({usage: '', argsMin: 0, argsMax: 0, run: async () => (await work(), '')})
+  control.register('recompute', waitFor(() => controller.recompute()))
+  control.register('lflow-cache/flush', waitFor(() => controller.flushLflowCache()))
   control.register('connection-status', {usage: '', argsMin: 0, argsMax: 0, run: () => controller.connectionStatus()})
   control.register('flows/json', {usage: '', argsMin: 0, argsMax: 0, run: () => JSON.stringify(flowsDocument(controller))})
   control.register('flows/dump', {

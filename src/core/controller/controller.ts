@@ -119,6 +119,13 @@ export class Controller {
     await this.settle()
   }
 
+  /** Empties the lflow cache, then recomputes (every logical flow compiled cold) and waits for it. */
+  async flushLflowCache(): Promise<void> {
+    await this.settle()
+    this.engine.flushCache()
+    await this.recompute()
+  }
+
   /** Waits until no run is pending or running. */
   async settle(): Promise<void> {
     while (this.timer || this.running) {
@@ -136,7 +143,7 @@ export class Controller {
       `Southbound: ${this.sbDb ? `${this.sbDb.status} (${this.sbDb.remote})` : `not configured${this.configProblem ? `: ${this.configProblem}` : ''}`}`,
     ]
     if (this.config) lines.push(`chassis: ${this.config.systemId}`, `bridge: ${this.config.bridge}`)
-    lines.push(`local datapaths: ${this.engine.local.size}`, `logical flows compiled: ${this.engine.size}`, `desired flows: ${this.engine.table.size}`)
+    lines.push(`local datapaths: ${this.engine.local.size}`, `logical flows compiled: ${this.engine.size} (in the lflow cache: ${this.engine.cachedFlows})`, `desired flows: ${this.engine.table.size}`)
     lines.push(`runs: ${this.stats.runs} (full recomputes: ${this.stats.fullRecomputes}), installs: ${this.stats.installs}, errors: ${this.stats.errors}`)
     lines.push(`last compile: ${this.stats.lastCompileMs.toFixed(1)} ms, last install: ${this.stats.lastInstallMs.toFixed(1)} ms`)
     lines.push(...this.egress.statusLines())
@@ -239,7 +246,7 @@ export class Controller {
     this.stats.lastCompileMs = performance.now() - started
     await this.install(config, desired)
     await this.markUp(bridge, me, sb)
-    this.log('DBG', `run ${this.stats.runs}: ${run.full ? 'full' : 'incremental'}, ${run.compiled} logical flows compiled in ${this.stats.lastCompileMs.toFixed(0)} ms, installed in ${this.stats.lastInstallMs.toFixed(0)} ms, whole run ${(performance.now() - begun).toFixed(0)} ms`)
+    this.log('DBG', `run ${this.stats.runs}: ${run.full ? 'full' : 'incremental'}, ${run.compiled} logical flows compiled (${run.fromCache} from the cache) in ${this.stats.lastCompileMs.toFixed(0)} ms, installed in ${this.stats.lastInstallMs.toFixed(0)} ms, whole run ${(performance.now() - begun).toFixed(0)} ms`)
   }
 
   /** The SSL row the Open_vSwitch row names, if any (vswitch.ovsschema Open_vSwitch "ssl"). */

@@ -7,7 +7,8 @@
  */
 import {ovnSymbolTable, type SymbolTable} from '../pipeline/symbols.js'
 import type {GroupSpec} from '../pipeline/actions-encode.js'
-import {compileLflow, mentions, type CompiledLflow, type DesiredFlow, type CompiledText, type LflowEnv, type ParseCache} from './lflow.js'
+import {compileLflow, mentions, type CachedUnit, type CompiledLflow, type DesiredFlow, type LflowEnv, type ParseCache} from './lflow.js'
+import {LflowCache} from './lflow-cache.js'
 import {DesiredTable, type TableChanges} from './desired-table.js'
 import type {SbChanges, SbIndex} from './sb-index.js'
 import type {Datapath, LogicalFlow} from './sb-model.js'
@@ -30,6 +31,8 @@ export interface LflowError {
 export interface EngineRun {
   full: boolean
   compiled: number
+  /** Of the compiled logical flows, those whose compiled form came from the lflow cache. */
+  fromCache: number
   errors: LflowError[]
 }
 
@@ -42,8 +45,8 @@ export class FlowEngine {
   private readonly conjIds = new Map<string, number[]>()
   /** Parsed logical flow texts; bounded by parseCacheMax entries. */
   private readonly parseCache: ParseCache = new Map()
-  /** Compiled datapath-independent logical flows; bounded by parseCacheMax entries. */
-  private readonly compiledCache = new Map<string, CompiledText>()
+  /** Compiled logical flows with what they looked up, used again while that is unchanged; bounded by parseCacheMax entries. */
+  private readonly lflowCache = new LflowCache<CachedUnit>(parseCacheMax)
   private readonly symtab: SymbolTable = ovnSymbolTable()
   /** The flows of every compiled logical flow and of the physical pipeline, by identity. */
   readonly table = new DesiredTable()
@@ -76,8 +79,15 @@ export class FlowEngine {
     for (const p of ports) if (!this.localPorts.has(p)) this.localPortsDelta.add(p)
     for (const p of this.localPorts) if (!ports.has(p)) this.localPortsDelta.add(p)
     this.localPorts = ports
+    this.localMembers = new WeakMap()
     return true
   }
+
+  /**
+   * The local members of each port group's member list (the Southbound index replaces a list when it changes),
+   * so that every flow naming a group gets the same array: the lflow cache compares them at no cost.
+   */
+  private localMembers = new WeakMap<readonly string[], readonly string[]>()
 
   /** Ports that became local or stopped being local since the last engine run. */
   private readonly localPortsDelta = new Set<string>()
@@ -92,6 +102,16 @@ export class FlowEngine {
     return this.cache.get(uuid)
   }
 
+  /** Empties the lflow cache: the next recompute compiles every logical flow cold (ovn-controller's lflow-cache/flush). */
+  flushCache(): void {
+    this.lflowCache.retain(() => false)
+  }
+
+  /** Number of logical flows held compiled in the lflow cache. */
+  get cachedFlows(): number {
+    return this.lflowCache.size
+  }
+
   /** Compiles every logical flow of the local datapaths from scratch. */
   recompute(local: ReadonlySet<string>): EngineRun {
     this.local = local
@@ -99,8 +119,12 @@ export class FlowEngine {
     this.cache.clear()
     this.table.clear()
     this.physical = []
-    const run: EngineRun = {full: true, compiled: 0, errors: []}
+    const run: EngineRun = {full: true, compiled: 0, fromCache: 0, errors: []}
     for (const lf of this.sb.lflows.values()) this.compile(lf, run)
+    // Logical flows deleted in a batch that also changed the datapaths were never forgotten one by one.
+    const exists = (uuid: string) => this.sb.lflows.has(uuid)
+    this.lflowCache.retain(exists)
+    for (const uuid of this.conjIds.keys()) if (!exists(uuid)) this.conjIds.delete(uuid)
     return run
   }
 
@@ -109,11 +133,13 @@ export class FlowEngine {
     if (changes.datapaths || !sameSet(local, this.local)) return this.recompute(local)
     const dirty = new Set(changes.lflows)
     // A port that became local (or stopped being) changes the flows that test it as their in_out_port and the
-    // local members of the port groups it is in: only the flows naming those groups are recompiled.
+    // local members of the port groups it is in; a changed port (its tunnel key) changes the flows naming it or
+    // a port group it is in. Only the flows naming those ports and groups are recompiled.
     const delta = [...this.localPortsDelta]
     this.localPortsDelta.clear()
     const groups = new Set(changes.portGroups)
-    for (const [name, members] of this.sb.portGroups) if (delta.some((p) => members.includes(p))) groups.add(name)
+    const touched = (p: string) => changes.ports.has(p) || delta.includes(p)
+    for (const [name, members] of this.sb.portGroups) if (members.some(touched)) groups.add(name)
     const names = [...changes.ports, ...delta, ...(changes.multicast ? ['_MC_'] : [])]
     const sets = [...[...changes.addressSets].map((n) => `$${n}`), ...[...groups].map((n) => `@${n.replace(/^\d+_/, '')}`)]
     if (names.length > 0 || sets.length > 0) {
@@ -123,15 +149,14 @@ export class FlowEngine {
         if (hit && this.isLocal(lf)) dirty.add(lf.uuid)
       }
     }
-    const run: EngineRun = {full: false, compiled: 0, errors: []}
+    const run: EngineRun = {full: false, compiled: 0, fromCache: 0, errors: []}
     for (const uuid of dirty) {
       this.forget(uuid)
       const lf = this.sb.lflows.get(uuid)
       if (lf) this.compile(lf, run)
       else {
         this.conjIds.delete(uuid)
-        this.compiledCache.delete(`${uuid}/true`)
-        this.compiledCache.delete(`${uuid}/false`)
+        this.lflowCache.delete(uuid)
       }
     }
     return run
@@ -168,7 +193,7 @@ export class FlowEngine {
     if (lf.inOutPort !== undefined && !this.isRelated(lf.inOutPort) && !(lf.pipeline === 'egress' && dps.some((d) => this.egressHere.has(d.uuid)))) {
       // A flow for another chassis' port (ovn-controller skips it too): remember it compiled to nothing.
       this.forget(lf.uuid)
-      this.cache.set(lf.uuid, {flows: [], groups: [], errors: []})
+      this.cache.set(lf.uuid, {flows: [], groups: [], errors: [], fromCache: false})
       return
     }
     const ids = this.conjIds.get(lf.uuid) ?? []
@@ -181,13 +206,13 @@ export class FlowEngine {
       return id
     }
     if (this.parseCache.size >= parseCacheMax) this.parseCache.clear()
-    if (this.compiledCache.size >= parseCacheMax) this.compiledCache.clear()
     const c = compileLflow(lf, dps, {...this.env(), conjId})
     if (ids.length > 0) this.conjIds.set(lf.uuid, ids)
     this.forget(lf.uuid)
     this.cache.set(lf.uuid, c)
     this.table.add(c.flows)
     run.compiled++
+    if (c.fromCache) run.fromCache++
     for (const message of c.errors) run.errors.push({uuid: lf.uuid, stage: lf.stage, match: lf.match, actions: lf.actions, message})
   }
 
@@ -230,9 +255,12 @@ export class FlowEngine {
       addressSets: sb.addressSets,
       portGroup: (dp, name) => {
         const members = sb.portGroups.get(`${dp.key}_${name}`) ?? sb.portGroups.get(name)
+        if (!members) return undefined
         // A switch whose egress pipeline runs here for remote ports tests `outport == @pg` for all of them.
         if (this.egressHere.has(dp.uuid)) return members
-        return members?.filter((m) => this.localPorts.has(m))
+        let mine = this.localMembers.get(members)
+        if (!mine) this.localMembers.set(members, (mine = members.filter((m) => this.localPorts.has(m))))
+        return mine
       },
       groupId: (spec) => {
         let id = this.groupIds.get(spec)
@@ -241,7 +269,7 @@ export class FlowEngine {
       },
       conjId: () => this.freshConjId(),
       parseCache: this.parseCache,
-      compiledCache: this.compiledCache,
+      lflowCache: this.lflowCache,
     }
     return this.envCache
   }

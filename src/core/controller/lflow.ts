@@ -13,8 +13,9 @@ import {parseExpr} from '../pipeline/annotate.js'
 import {and, type Expr} from '../pipeline/expr.js'
 import {toMatches, type MatchContext, type MatchResult} from '../pipeline/matches.js'
 import type {SymbolTable} from '../pipeline/symbols.js'
-import {formatMatch, formatMatchAround, joinAround, withField, type Match} from '../openflow/match.js'
+import {fieldText, formatMatch, formatMatchAround, joinAt, withField, type Match} from '../openflow/match.js'
 import type {Flow} from '../openflow/flow.js'
+import {RecordingEnv, type LflowCache, type LookupEnv} from './lflow-cache.js'
 import {type Datapath, type LogicalFlow, cookieOf} from './sb-model.js'
 
 /** OpenFlow table of logical table 0 of each pipeline (ovn-controller 23.03 OFTABLE_LOG_*_PIPELINE). */
@@ -22,29 +23,24 @@ export const ingressTableBase = 8
 export const egressTableBase = 42
 
 /** What compiling needs from the rest of the controller. */
-export interface LflowEnv {
+export interface LflowEnv extends LookupEnv {
   symtab: SymbolTable
-  /** Tunnel key of a logical port or multicast group of a datapath. */
-  portKey(datapath: Datapath, name: string): number | undefined
-  isChassisResident(port: string): boolean
-  addressSets: ReadonlyMap<string, readonly string[]>
-  /** Members of a port group as a flow of `datapath` names it. */
-  portGroup(datapath: Datapath, name: string): readonly string[] | undefined
   /** One id per distinct group text, shared by every flow. */
   groupId(spec: string): number
   /** A conjunction id: the same ones, in the same order, each time the same logical flow is compiled. */
   conjId(): number
   /** Parsed logical flows by their text, kept across compilations (parsing is pure). */
   parseCache?: ParseCache
-  /**
-   * Compiled matches and actions of flows that name no port and no address set, by logical flow and datapath
-   * kind: nothing outside their own text changes them (ovn-controller's lflow cache keeps the same).
-   */
-  compiledCache?: Map<string, CompiledText>
+  /** Compiled logical flows by datapath, used again while nothing they looked up has changed (see lflow-cache.ts). */
+  lflowCache?: LflowCache<CachedUnit>
 }
 
-/** A compiled flow with the texts it was compiled from. */
-export type CompiledText = Compiled & {match: string; actionsText: string}
+/** A logical flow compiled for one datapath, as the lflow cache keeps it. */
+export interface CachedUnit {
+  /** The datapath row it was compiled for. */
+  datapath: Datapath
+  compiled: Compiled
+}
 
 /** A flow the controller wants, with its origin. */
 export interface DesiredFlow extends Flow {
@@ -60,6 +56,8 @@ export interface CompiledLflow {
   groups: GroupSpec[]
   /** Why it did not compile, per datapath name (the rest of its datapaths still compiled). */
   errors: string[]
+  /** Its compiled form came from the lflow cache (nothing it looked up had changed). */
+  fromCache: boolean
 }
 
 /** A logical flow's text parsed once, shared by all its datapaths. */
@@ -68,8 +66,6 @@ export interface Parsed {
   actions: Action[]
   /** The texts name no logical port (see datapathIndependent): the flow compiles the same on every datapath of a kind. */
   independent: boolean
-  /** The match names an address set. */
-  namesSet: boolean
 }
 
 function parse(lf: LogicalFlow, symtab: SymbolTable, cache?: ParseCache): Parsed {
@@ -90,49 +86,55 @@ function parseText(lf: LogicalFlow, symtab: SymbolTable): Parsed {
   const actions = parseActions(lf.actions, symtab)
   const prereqs = actionPrereqs(actions, symtab)
   const match = parseExpr(lf.match, symtab)
-  return {match: prereqs ? and([match, prereqs]) : match, actions, independent: datapathIndependent(lf), namesSet: lf.match.includes('$')}
+  return {match: prereqs ? and([match, prereqs]) : match, actions, independent: datapathIndependent(lf)}
 }
 
 /** Compiles `lf` for each of `datapaths` (the local ones it applies to). */
 export function compileLflow(lf: LogicalFlow, datapaths: readonly Datapath[], env: LflowEnv): CompiledLflow {
-  const out: CompiledLflow = {flows: [], groups: [], errors: []}
+  const out: CompiledLflow = {flows: [], groups: [], errors: [], fromCache: false}
+  const cookie = cookieOf(lf.uuid)
+  // All datapaths or none come from the cache: a fresh compile hands out the flow's conjunction ids from its first.
+  // A datapath's row read again (its key or kind may differ) is another object: its flows compile again.
+  const cached = env.lflowCache?.get(lf, env)
+  if (cached && datapaths.every((dp) => cached.get(dp.uuid)?.datapath === dp)) {
+    out.fromCache = true
+    for (const dp of datapaths) stamp(lf, cached.get(dp.uuid)!.compiled, dp, out, cookie)
+    return out
+  }
   let parsed: Parsed
   try {
     parsed = parse(lf, env.symtab, env.parseCache)
   } catch (err) {
+    env.lflowCache?.delete(lf.uuid)
     out.errors.push((err as Error).message)
     return out
   }
   // A flow that names no port compiles the same on every datapath of a kind (switches and routers differ in
   // their conntrack zones): compile it once per kind and stamp each datapath's metadata, as ovn-controller does
-  // for datapath groups.
-  const shared = parsed.independent
-  const cacheable = shared && !parsed.namesSet && env.compiledCache !== undefined
+  // for datapath groups. Other flows compile once per datapath.
+  const recorder = new RecordingEnv(env)
+  const lookups = {...env, ...lookupsOf(recorder)}
   const byKind = new Map<boolean, Compiled>()
-  const cookie = cookieOf(lf.uuid)
+  const units = new Map<string, CachedUnit>()
   for (const dp of datapaths) {
     try {
-      let c = shared ? byKind.get(dp.isRouter) : undefined
-      const cacheKey = cacheable ? `${lf.uuid}/${dp.isRouter}` : ''
-      if (!c && cacheable) {
-        const hit = env.compiledCache!.get(cacheKey)
-        if (hit && hit.match === lf.match && hit.actionsText === lf.actions) c = hit
-      }
-      if (!c) {
-        c = compileOn(lf, parsed, dp, env)
-        if (cacheable) {
-          const withText: CompiledText = {...c, match: lf.match, actionsText: lf.actions}
-          env.compiledCache!.set(cacheKey, withText)
-          c = withText
-        }
-      }
-      if (shared) byKind.set(dp.isRouter, c)
+      let c = parsed.independent ? byKind.get(dp.isRouter) : undefined
+      if (!c) c = compileOn(lf, parsed, dp, lookups)
+      if (parsed.independent) byKind.set(dp.isRouter, c)
+      units.set(dp.uuid, {datapath: dp, compiled: c})
       stamp(lf, c, dp, out, cookie)
     } catch (err) {
       out.errors.push(`datapath ${dp.name}: ${(err as Error).message}`)
     }
   }
+  if (out.errors.length === 0) env.lflowCache?.set(lf, units, recorder.lookups)
+  else env.lflowCache?.delete(lf.uuid)
   return out
+}
+
+/** The lookup functions of a recording env, as LflowEnv members. */
+function lookupsOf(r: RecordingEnv): LookupEnv {
+  return {portKey: (dp, name) => r.portKey(dp, name), isChassisResident: (name) => r.isChassisResident(name), addressSets: r.addressSets, portGroup: (dp, name) => r.portGroup(dp, name)}
 }
 
 /** Whether a logical flow's text refers to no logical port (no string constant, port group or chassis test). */
@@ -214,8 +216,9 @@ function stamp(lf: LogicalFlow, c: Compiled, dp: Datapath, out: CompiledLflow, c
   const table = (lf.pipeline === 'ingress' ? ingressTableBase : egressTableBase) + lf.tableId
   const key = BigInt(dp.key)
   c.stencils ??= stencilsOf(c)
+  const metadata = fieldText('metadata', key)
   for (const s of c.stencils) {
-    const text = s.around ? joinAround(s.around, 'metadata', key) : formatMatch(withField(s.match, 'metadata', key))
+    const text = s.around ? joinAt(s.around, metadata) : formatMatch(withField(s.match, 'metadata', key))
     out.flows.push(new StampedFlow(table, lf.priority, cookie, s.match, key, text, s.actions, lf.uuid))
   }
   for (const g of c.groups) if (!out.groups.some((x) => x.id === g.id)) out.groups.push(g)

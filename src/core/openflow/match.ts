@@ -241,9 +241,18 @@ export function formatMatchAround(m: Match, field: string): [string, string] {
 }
 
 /** `formatMatchAround`'s two halves joined around `field=VALUE` (VALUE printed as formatMatch prints `field`). */
-export function joinAround([before, after]: readonly [string, string], field: string, value: bigint): string {
-  const f = `${field}=${valueText(field, {value, mask: fullMask(fieldInfo[field].width)})}`
-  return `${before === '' ? '' : before + ','}${f}${after === '' ? '' : ',' + after}`
+export function joinAround(around: readonly [string, string], field: string, value: bigint): string {
+  return joinAt(around, fieldText(field, value))
+}
+
+/** `field=VALUE` for an exact VALUE, as formatMatch prints it (to join many matches around one value). */
+export function fieldText(field: string, value: bigint): string {
+  return `${field}=${valueText(field, {value, mask: fullMask(fieldInfo[field].width)})}`
+}
+
+/** `formatMatchAround`'s two halves joined around a `fieldText`. */
+export function joinAt([before, after]: readonly [string, string], text: string): string {
+  return `${before === '' ? '' : before + ','}${text}${after === '' ? '' : ',' + after}`
 }
 
 const hole = '\u0000'
