@@ -293,11 +293,16 @@ export function applyDatumDiff(type: ColumnType, oldD: Datum, diff: Datum): Datu
 
 /** Checks size bounds and atom constraints of a whole datum (after a mutation). */
 export function checkDatum(type: ColumnType, d: Datum): void {
+  checkDatumCount(type, d);
+  checkDatumAtoms(type, d);
+}
+
+/** Checks the size bounds of a datum. */
+export function checkDatumCount(type: ColumnType, d: Datum): void {
   const n = d.keys.length;
   if (n < type.min || n > type.max) {
     throw constraintViolation(`Attempted to store ${n} elements in ${typeToEnglish(type)}.`);
   }
-  checkDatumAtoms(type, d);
 }
 
 /** Checks the atom constraints of every key and value (ovsdb_datum_check_constraints). */

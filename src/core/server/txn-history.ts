@@ -37,9 +37,17 @@ const datumOverheadBytes = 48
 const atomBytes = 16
 
 function datumBytes(d: Datum): number {
-  let n = datumOverheadBytes
-  for (const a of d.keys) n += typeof a === 'string' ? a.length + atomBytes : atomBytes
-  for (const a of d.values ?? []) n += typeof a === 'string' ? a.length + atomBytes : atomBytes
+  // Indexed loops: this runs over every element of every changed row at each commit, and an iterator per
+  // array was a fifth of what a commit allocated with a few large sets.
+  return datumOverheadBytes + atomsBytes(d.keys) + (d.values === undefined ? 0 : atomsBytes(d.values))
+}
+
+function atomsBytes(atoms: readonly unknown[]): number {
+  let n = 0
+  for (let i = 0; i < atoms.length; i++) {
+    const a = atoms[i]
+    n += typeof a === 'string' ? a.length + atomBytes : atomBytes
+  }
   return n
 }
 
