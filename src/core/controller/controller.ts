@@ -372,8 +372,15 @@ export class Controller {
       chassisNames: new Map(this.sb.chassis().map((c) => [c.uuid, c.name])),
       tunnels,
       egressOnIngress: this.egress.plan.datapaths,
+      onPortSecurityProblem: (port: string, message: string) => this.reportOnce(`port ${port}`, `Port "${port}": ${message}`),
       zones: {port: (n: string) => zones.get(n), dnat: (dp: {uuid: string}) => zones.dnat(dp as never), snat: (dp: {uuid: string}) => zones.snat(dp as never)},
     }
+  }
+
+  private reportOnce(key: string, message: string): void {
+    if (this.reportedErrors.has(`${key}/${message}`)) return
+    this.reportedErrors.add(`${key}/${message}`)
+    this.log('WARN', message)
   }
 
   private report(errors: readonly LflowError[]): void {
