@@ -5,9 +5,12 @@ import {fileURLToPath} from 'node:url'
 import {linkLocalOf, parsePortSecurity, portSecurityFlows} from '../../src/core/controller/port-security.js'
 import type {Datapath, PortBinding} from '../../src/core/controller/sb-model.js'
 
-/** What the real ovn-controller 23.03 installed in tables 73-75 for the ports its header lists. */
-const goldenFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden', 'port-security.txt')
-const golden = fs.readFileSync(goldenFile, 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#'))
+/** What the real ovn-controller 23.03 installed in tables 73-75 for the ports the file's header lists. */
+function readGolden(name: string): string[] {
+  const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden', name)
+  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#'))
+}
+const golden = readGolden('port-security.txt')
 
 const sw0: Datapath = {uuid: 'dp-sw0', key: 1, name: 'sw0', isRouter: false}
 const sw1: Datapath = {uuid: 'dp-sw1', key: 2, name: 'sw1', isRouter: false}
@@ -24,15 +27,26 @@ const ports = {
   bad: port('sw0-p5', sw0, 6, ['00:00:00:00:00:05 10.0.0.15', '00:00:00:00:00:55 10.0.0.55 bogus', 'garbage 10.0.0.15']),
 }
 
+/** The edge cases of port-security-edge.txt. */
+const edge = {
+  ipv6Only: port('sw0-p1', sw0, 1, ['00:00:00:00:00:01 fd00::11']),
+  oneMacTwice: port('sw0-p2', sw0, 2, ['00:00:00:00:00:02 10.0.0.12/24 10.0.0.22', '00:00:00:00:00:02 fd00::12']),
+  upperCaseShortMac: port('sw0-p3', sw0, 3, ['0A:0:0:0:0:3 10.0.0.13']),
+  netmask: port('sw1-p1', sw1, 1, ['00:00:00:00:01:01 10.0.1.11/255.255.255.0 10.0.1.12']),
+  badPrefixLength: port('sw0-p4', sw0, 5, ['00:00:00:00:00:04 10.0.0.14/33 10.0.0.24']),
+  ipv6FirstAndLinkLocal: port('sw0-p5', sw0, 6, ['00:00:00:00:00:05 fd00::15/64 fe80::1 10.0.0.15']),
+}
+const edgeGolden = readGolden('port-security-edge.txt')
+
 /** Our flows of a port as ovs-ofctl prints them without cookies. */
 function lines([p, dp]: [PortBinding, Datapath]): string[] {
   return portSecurityFlows(p, dp).flows.map((f) => `table=${f.table}, priority=${f.priority},${f.matchText} actions=${f.actions}`)
 }
 
 /** The golden lines of one port: its (reg14|reg15, metadata) pair. */
-function goldenOf([p, dp]: [PortBinding, Datapath]): string[] {
+function goldenOf([p, dp]: [PortBinding, Datapath], from = golden): string[] {
   const at = new RegExp(`,reg1[45]=0x${p.key.toString(16)},metadata=0x${dp.key.toString(16)}(,| )`)
-  return golden.filter((l) => at.test(l))
+  return from.filter((l) => at.test(l))
 }
 
 describe('port security flows (tables 73-75)', () => {
@@ -44,6 +58,17 @@ describe('port security flows (tables 73-75)', () => {
 
   it('generates every flow of the golden dump and no other', () => {
     assert.deepEqual(Object.values(ports).flatMap(lines).sort(), [...golden].sort())
+  })
+
+  for (const [what, p] of Object.entries(edge)) {
+    it(`generates the same flows as the real ovn-controller for the edge case ${what}`, () => {
+      assert.ok(goldenOf(p, edgeGolden).length > 0)
+      assert.deepEqual(lines(p).sort(), goldenOf(p, edgeGolden).sort())
+    })
+  }
+
+  it('generates every flow of the edge case dump and no other', () => {
+    assert.deepEqual(Object.values(edge).flatMap(lines).sort(), [...edgeGolden].sort())
   })
 
   it('installs nothing for a port without port security', () => {

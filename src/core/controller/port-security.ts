@@ -46,7 +46,7 @@ export function parsePortSecurity(entries: readonly string[]): {entries: PortSec
     const entry: PortSecurityEntry = {mac: macText.split(':').map((b) => b.toLowerCase().padStart(2, '0')).join(':'), ipv4: [], ipv6: []}
     for (const [i, token] of rest.entries()) {
       const [addr, plenText, extra] = token.split('/')
-      const plen = plenText === undefined ? undefined : /^\d{1,3}$/.test(plenText) ? Number(plenText) : NaN
+      const plen = plenText === undefined ? undefined : prefixLength(plenText)
       if (extra === undefined && parseIpv4(addr) !== undefined && (plen === undefined || plen <= 32)) {
         entry.ipv4.push({addr, plen: plen ?? 32})
       } else if (extra === undefined && parseIpv6(addr) !== undefined && (plen === undefined || plen <= 128)) {
@@ -59,6 +59,15 @@ export function parsePortSecurity(entries: readonly string[]): {entries: PortSec
     out.push(entry)
   }
   return {entries: out, problems}
+}
+
+/** A prefix length given as a number or, for IPv4, as a contiguous netmask ("255.255.255.0"), as ip_parse_cidr_len takes it. */
+function prefixLength(text: string): number {
+  if (/^\d{1,3}$/.test(text)) return Number(text)
+  const mask = parseIpv4(text)
+  if (mask === undefined) return NaN
+  const contiguous = /^(1*)0*$/.exec(mask.toString(2).padStart(32, '0'))
+  return contiguous ? contiguous[1].length : NaN
 }
 
 /** The IPv6 link-local address of a MAC (RFC 4291 appendix A, modified EUI-64), as text. */
