@@ -211,6 +211,7 @@ describe('controller-run end to end, against the real ovn-controller', function 
     assert.equal(r.code, 0, r.stderr)
     const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
     assert.ok(records.some((x) => x.table === 0 && x.source === 'port:sw0-p1'), 'its table 0 classification flow')
+    assert.ok(records.some((x) => x.table === 73 && x.source === 'port-security:sw0-p1'), 'its port security flows')
     assert.ok(records.some((x) => x.origin === 'lflow' && x.stage === 'ls_in_arp_rsp'), 'flows of logical flows that match on it (its ARP responder)')
     const sw = await ovnctl(['flows-dump', '--target', ours!.ctl, '--from', 'switch', '--table', '8', '--datapath', 'sw0', '--format', 'json'])
     assert.equal(sw.code, 0, sw.stderr)
