@@ -384,12 +384,7 @@ export class Controller {
   }
 
   private report(errors: readonly LflowError[]): void {
-    for (const e of errors) {
-      const key = `${e.uuid}/${e.message}`
-      if (this.reportedErrors.has(key)) continue
-      this.reportedErrors.add(key)
-      this.log('WARN', `Logical flow ${e.uuid.slice(0, 8)} (${e.stage}) not installed: ${e.message}; match "${e.match}", actions "${e.actions}"`)
-    }
+    for (const e of errors) this.reportOnce(e.uuid, `Logical flow ${e.uuid.slice(0, 8)} (${e.stage}) not installed: ${e.message}; match "${e.match}", actions "${e.actions}"`)
   }
 
   private async install(config: ControllerConfig, desired: ReturnType<FlowEngine['desired']>): Promise<void> {
