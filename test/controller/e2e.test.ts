@@ -25,6 +25,13 @@ function packets(port: Record<string, number>): Array<[string, string]> {
     ['IPv6 neighbour solicitation', `in_port=${p1},icmp6,dl_src=${m(1)},dl_dst=33:33:ff:00:00:12,ipv6_src=fd00::11,ipv6_dst=ff02::1:ff00:12,nw_ttl=255,icmpv6_type=135,icmpv6_code=0,nd_target=fd00::12`],
     ['an unknown destination MAC', `in_port=${port['sw0-p2']},icmp,dl_src=${m(2)},dl_dst=00:00:00:00:00:99,nw_src=10.0.0.12,nw_dst=10.0.0.99,nw_ttl=64,icmp_type=8`],
     ['a spoofed source MAC (port security)', `in_port=${p1},icmp,dl_src=${m(7)},dl_dst=${m(2)},nw_src=10.0.0.11,nw_dst=10.0.0.12,nw_ttl=64,icmp_type=8`],
+    ['a spoofed source IPv4 (port security)', `in_port=${p1},icmp,dl_src=${m(1)},dl_dst=${m(2)},nw_src=10.0.0.99,nw_dst=10.0.0.12,nw_ttl=64,icmp_type=8`],
+    ['a spoofed source IPv6 (port security)', `in_port=${p1},udp6,dl_src=${m(1)},dl_dst=${m(2)},ipv6_src=fd00::99,ipv6_dst=fd00::12,nw_ttl=64,udp_dst=53`],
+    ['an ARP with a spoofed sender IP (port security)', `in_port=${p1},arp,dl_src=${m(1)},dl_dst=ff:ff:ff:ff:ff:ff,arp_spa=10.0.0.99,arp_tpa=10.0.0.12,arp_op=1,arp_sha=${m(1)}`],
+    ['an ARP with a spoofed sender MAC (port security)', `in_port=${p1},arp,dl_src=${m(1)},dl_dst=ff:ff:ff:ff:ff:ff,arp_spa=10.0.0.11,arp_tpa=10.0.0.12,arp_op=1,arp_sha=${m(7)}`],
+    ['an IPv4 packet to sw0-p2 for an address it does not own (egress port security)', `in_port=${port['sw0-p3']},icmp,dl_src=${m(3)},dl_dst=${m(2)},nw_src=10.0.0.13,nw_dst=10.0.0.99,nw_ttl=64,icmp_type=8`],
+    ['an IPv6 packet to sw0-p2, which has no IPv6 in its port security (egress port security)', `in_port=${port['sw0-p3']},udp6,dl_src=${m(3)},dl_dst=${m(2)},ipv6_src=fd00::13,ipv6_dst=fd00::12,nw_ttl=64,udp_dst=53`],
+    ['an IPv4 broadcast to sw0-p2 (egress port security)', `in_port=${port['sw0-p3']},udp,dl_src=${m(3)},dl_dst=${m(2)},nw_src=10.0.0.13,nw_dst=255.255.255.255,nw_ttl=64,udp_dst=53`],
   ]
 }
 
@@ -50,6 +57,23 @@ async function hairpinTables(hv: Hypervisor): Promise<string> {
   return lines.sort().join('\n')
 }
 
+/** Port security as the e2e topology sets it: sw0-p1 MAC + IPv4 + IPv6, sw0-p2 MAC + IPv4, sw0-p3 none. */
+const portSecurity: Array<[string, string[]]> = [
+  ['sw0-p1', [`${m(1)} 10.0.0.11 fd00::11`]],
+  ['sw0-p2', [`${m(2)} 10.0.0.12`]],
+]
+
+/** The flows of tables 73-75 (port security) as the switch prints them, sorted, by table. */
+async function portSecurityTables(hv: Hypervisor): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {}
+  for (const table of ['73', '74', '75']) {
+    const r = await run('ovs-ofctl', ['-O', 'OpenFlow15', 'dump-flows', '--no-stats', '--no-names', `unix:${hv.dir}/br-int.mgmt`, `table=${table}`])
+    assert.equal(r.code, 0, r.stderr)
+    out[table] = r.stdout.split('\n').filter((l) => l.includes('actions=')).map((l) => l.trim()).sort()
+  }
+  return out
+}
+
 async function flowCount(hv: Hypervisor): Promise<number> {
   const r = await run('ovs-ofctl', ['dump-flows', `unix:${hv.dir}/br-int.mgmt`])
   assert.equal(r.code, 0, r.stderr)
@@ -66,6 +90,7 @@ describe('controller-run end to end, against the real ovn-controller', function 
   const ofports: Record<string, number> = {}
   const realVerdicts = new Map<string, string>()
   let realHairpin = ''
+  let realPortSecurity: Record<string, string[]> = {}
 
   before(async function () {
     if (!(await canRunHypervisor())) this.skip()
@@ -73,6 +98,8 @@ describe('controller-run end to end, against the real ovn-controller', function 
     tmp = tempDir()
     central = await startCentral(tmp.dir)
     await buildTopology(central)
+    for (const [lsp, entries] of portSecurity) await central.nbctl('lsp-set-port-security', lsp, ...entries)
+    await central.nbctl('--wait=sb', 'sync')
     hv = await startHypervisor(tmp.dir, 'hv1', {'system-id': 'hv1', 'ovn-remote': central.sb, 'ovn-encap-type': 'geneve', 'ovn-encap-ip': '127.0.0.1', 'ovn-bridge': 'br-int'})
     for (const [, port] of topologyPorts) ofports[port] = await addVif(hv, port)
   })
@@ -92,7 +119,12 @@ describe('controller-run end to end, against the real ovn-controller', function 
     await central!.nbctl('--wait=hv', 'sync')
     for (const [what, flow] of packets(ofports)) realVerdicts.set(what, await hv!.trace(flow))
     realHairpin = await hairpinTables(hv!)
+    realPortSecurity = await portSecurityTables(hv!)
     assert.match(realVerdicts.get('TCP port 22, dropped by an ACL')!, /drop$/)
+    // The port security packets test something: the real controller delivers none of them (no output port at the
+    // end of the last pass) and delivers the right one.
+    for (const [what, verdict] of realVerdicts) if (/port security/.test(what) && !/broadcast/.test(what)) assert.doesNotMatch(verdict, /\d$/, `${what} is not delivered: ${verdict}`)
+    assert.match(realVerdicts.get('IPv4 ICMP to sw0-p2')!, /,\d+$/)
     await real.stop()
     real = undefined
     // The chassis leaves as if its host were replaced: the ports are unbound until controller-run claims them.
@@ -114,6 +146,10 @@ describe('controller-run end to end, against the real ovn-controller', function 
     assert.deepEqual(differences, [], `verdicts differ:\n${differences.join('\n')}`)
     assert.ok(realHairpin.split('\n').length >= 3, `the real controller made hairpin flows:\n${realHairpin}`)
     assert.equal(await hairpinTables(hv!), realHairpin, 'the load balancer hairpin flows (tables 68 and 70) are the same')
+    const ours73to75 = await portSecurityTables(hv!)
+    for (const table of ['73', '74', '75']) assert.ok(realPortSecurity[table].length > 0, `the real controller made port security flows in table ${table}`)
+    assert.deepEqual(Object.fromEntries(Object.entries(ours73to75).map(([t, l]) => [t, l.length])), Object.fromEntries(Object.entries(realPortSecurity).map(([t, l]) => [t, l.length])), 'flow counts of tables 73-75')
+    assert.deepEqual(ours73to75, realPortSecurity, 'the port security flows (tables 73-75) are the same')
   })
 
   it('keeps the installed flows across a restart of controller-run', async () => {
@@ -144,11 +180,38 @@ describe('controller-run end to end, against the real ovn-controller', function 
     assert.equal(Number(/full recomputes: (\d+)/.exec(statusAfter)![1]), full, `no full recompute:\n${statusAfter}`)
   })
 
+  it('updates port security flows incrementally as port_security changes and as the port leaves', async () => {
+    const full = async () => Number(/full recomputes: (\d+)/.exec(await hv!.appctl(ours!.ctl, 'connection-status'))![1])
+    const fullBefore = await full()
+    const p4 = ofports['sw0-p4']
+    const to4 = (ip: string) => hv!.trace(`in_port=${ofports['sw0-p3']},icmp,dl_src=${m(3)},dl_dst=${m(4)},nw_src=10.0.0.13,nw_dst=${ip},nw_ttl=64,icmp_type=8`)
+    const spoofFrom4 = () => hv!.trace(`in_port=${p4},icmp,dl_src=${m(4)},dl_dst=${m(3)},nw_src=10.0.0.99,nw_dst=10.0.0.13,nw_ttl=64,icmp_type=8`)
+    assert.match(await spoofFrom4(), /,\d+$/, 'without port security sw0-p4 may send from any address')
+    // An entry without a MAC is logged with the port named; the port's good entry is still enforced.
+    await central!.nbctl('lsp-set-port-security', 'sw0-p4', 'garbage 10.0.0.4', `${m(4)} 10.0.0.14`)
+    // Not delivered: no output port at the end of the last pass (an egress drop may end in a ct() action).
+    const delivered = (verdict: string) => /\d$/.test(verdict)
+    await eventually(async () => !delivered(await spoofFrom4()), 30000, 'a spoofed source IP from sw0-p4 to be dropped')
+    assert.match(await to4('10.0.0.14'), /,\d+$/, 'sw0-p4 still receives for its own address')
+    assert.match(ours!.log(), /Port "sw0-p4": invalid syntax "garbage 10\.0\.0\.4" in port security: no MAC address found/, ours!.log())
+    await central!.nbctl('lsp-set-port-security', 'sw0-p4', `${m(4)} 10.0.0.44`)
+    await eventually(async () => !delivered(await to4('10.0.0.14')), 30000, 'a packet for the address sw0-p4 no longer owns to be dropped')
+    assert.match(await to4('10.0.0.44'), /,\d+$/, 'sw0-p4 receives for its new address')
+    assert.equal(await full(), fullBefore, 'no full recompute for a port_security change')
+    const uuid = (await central!.sbctl('--bare', '--columns=_uuid', 'find', 'Port_Binding', 'logical_port=sw0-p4')).trim()
+    const cookie = `cookie=0x${uuid.slice(0, 8).replace(/^0+/, '')},`
+    const ofP4 = async () => Object.values(await portSecurityTables(hv!)).flat().filter((l) => l.includes(cookie))
+    assert.ok((await ofP4()).length > 0, `port security flows of sw0-p4 (${cookie}) are installed`)
+    await hv!.vsctl('del-port', 'br-int', 'sw0-p4')
+    await eventually(async () => (await ofP4()).length === 0, 30000, 'the port security flows of sw0-p4 to leave with its VIF')
+  })
+
   it('prints the flows of a port with their logical origin through flows-dump', async () => {
     const r = await ovnctl(['flows-dump', '--target', ours!.ctl, '--port', 'sw0-p1', '--format', 'ndjson'])
     assert.equal(r.code, 0, r.stderr)
     const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
     assert.ok(records.some((x) => x.table === 0 && x.source === 'port:sw0-p1'), 'its table 0 classification flow')
+    assert.ok(records.some((x) => x.table === 73 && x.source === 'port-security:sw0-p1'), 'its port security flows')
     assert.ok(records.some((x) => x.origin === 'lflow' && x.stage === 'ls_in_arp_rsp'), 'flows of logical flows that match on it (its ARP responder)')
     const sw = await ovnctl(['flows-dump', '--target', ours!.ctl, '--from', 'switch', '--table', '8', '--datapath', 'sw0', '--format', 'json'])
     assert.equal(sw.code, 0, sw.stderr)

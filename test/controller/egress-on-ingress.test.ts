@@ -18,7 +18,7 @@ const goldenFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'gold
 
 const uuid = (n: number) => `${n.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`
 const sw: Datapath = {uuid: uuid(1), key: 1, name: 'sw', isRouter: false}
-const vif = (n: number, name: string, key: number, chassis: string): PortBinding => ({uuid: uuid(n), name, datapath: sw.uuid, key, type: '', options: {}, chassis, mac: []})
+const vif = (n: number, name: string, key: number, chassis: string): PortBinding => ({uuid: uuid(n), name, datapath: sw.uuid, key, type: '', options: {}, chassis, mac: [], portSecurity: []})
 const ports = [vif(0x101, 'a', 1, 'ch-hv1'), vif(0x102, 'b', 2, 'ch-hv2')]
 
 function input(tunnelType: Tunnel['type'], egressOnIngress: string[]): PhysicalInput {

@@ -379,17 +379,19 @@ export class Controller {
       chassisNames: new Map(this.sb.chassis().map((c) => [c.uuid, c.name])),
       tunnels,
       egressOnIngress: this.egress.plan.datapaths,
+      onPortSecurityProblem: (port: string, message: string) => this.reportOnce(`port ${port}`, `Port "${port}": ${message}`),
       zones: {port: (n: string) => zones.get(n), dnat: (dp: {uuid: string}) => zones.dnat(dp as never), snat: (dp: {uuid: string}) => zones.snat(dp as never)},
     }
   }
 
+  private reportOnce(key: string, message: string): void {
+    if (this.reportedErrors.has(`${key}/${message}`)) return
+    this.reportedErrors.add(`${key}/${message}`)
+    this.log('WARN', message)
+  }
+
   private report(errors: readonly LflowError[]): void {
-    for (const e of errors) {
-      const key = `${e.uuid}/${e.message}`
-      if (this.reportedErrors.has(key)) continue
-      this.reportedErrors.add(key)
-      this.log('WARN', `Logical flow ${e.uuid.slice(0, 8)} (${e.stage}) not installed: ${e.message}; match "${e.match}", actions "${e.actions}"`)
-    }
+    for (const e of errors) this.reportOnce(e.uuid, `Logical flow ${e.uuid.slice(0, 8)} (${e.stage}) not installed: ${e.message}; match "${e.match}", actions "${e.actions}"`)
   }
 
   private async install(config: ControllerConfig, desired: ReturnType<FlowEngine['desired']>): Promise<void> {

@@ -26,6 +26,7 @@ import {cookieOf} from './sb-model.js'
 import type {DesiredFlow} from './lflow.js'
 import {formatMatch, parseMatchText} from '../openflow/match.js'
 import {egressDoneFlag} from './egress-on-ingress.js'
+import {portSecurityFlows} from './port-security.js'
 
 /** OpenFlow tables of the physical pipeline (ovn-controller 23.03 OFTABLE_*). */
 export const physicalTables = {phyToLog: 0, largePktDetect: 37, largePktProcess: 38, remoteOutput: 39, localOutput: 40, checkLoopback: 41, logIngress: 8, logEgress: 42, saveInport: 64, logToPhy: 65}
@@ -63,6 +64,8 @@ export interface PhysicalInput {
   zones: Zones
   /** Switches (datapath UUIDs) whose remote ports run their egress pipeline here (egress-on-ingress.ts). */
   egressOnIngress?: ReadonlySet<string>
+  /** Told what of a local VIF's port_security could not be used (port-security.ts); called on every run. */
+  onPortSecurityProblem?: (port: string, message: string) => void
 }
 
 const hex = (n: number | bigint) => (BigInt(n) === 0n ? '0' : `0x${BigInt(n).toString(16)}`)
@@ -134,6 +137,9 @@ function portFlows(p: PortBinding, input: PhysicalInput): DesiredFlow[] {
   if (ofport !== undefined) {
     out.push(flow(t.phyToLog, 100, `in_port=${ofport}`, [...zoneLoad, ...dpZones(dp, input), sf(dp.key, 'metadata'), sf(p.key, 'reg14'), 'resubmit(,8)'], origin, cookie))
     out.push(flow(t.logToPhy, 100, at, [`output:${ofport}`], origin, cookie))
+    const security = portSecurityFlows(p, dp)
+    out.push(...security.flows)
+    for (const problem of security.problems) input.onPortSecurityProblem?.(p.name, problem)
   } else if (peer && peerDp) {
     const into = ['ct_clear', ...clearRegs([11, 12, 13]), ...dpZones(peerDp, input), sf(peerDp.key, 'metadata'), sf(peer.key, 'reg14'), ...clearRegs([10, 15]), ...clearRegs(reg0to9), 'resubmit(,8)']
     out.push(flow(t.logToPhy, 100, at, [`clone(${into.join(',')})`], origin, cookie))

@@ -25,7 +25,7 @@ export const sbTables: Record<string, string[]> = {
   Chassis_Private: ['name', 'chassis', 'nb_cfg'],
   Encap: ['type', 'ip', 'chassis_name', 'options'],
   Datapath_Binding: ['tunnel_key', 'external_ids'],
-  Port_Binding: ['logical_port', 'datapath', 'tunnel_key', 'type', 'options', 'chassis', 'requested_chassis', 'up', 'mac'],
+  Port_Binding: ['logical_port', 'datapath', 'tunnel_key', 'type', 'options', 'chassis', 'requested_chassis', 'up', 'mac', 'port_security'],
   Logical_Flow: ['logical_datapath', 'logical_dp_group', 'pipeline', 'table_id', 'priority', 'match', 'actions', 'external_ids', 'tags'],
   Logical_DP_Group: ['datapaths'],
   Multicast_Group: ['datapath', 'name', 'tunnel_key', 'ports'],

@@ -43,6 +43,8 @@ export interface PortBinding {
   requestedChassis?: string
   up?: boolean
   mac: string[]
+  /** port_security: "MAC [IP...]" entries (ovn-sb(5)); port-security.ts. */
+  portSecurity: string[]
 }
 
 /** ovn-sb(5) Logical_Flow. */
@@ -95,6 +97,7 @@ export function readPortBinding(uuid: string, r: JsonRow): PortBinding {
     requestedChassis: optionalOf(r.requested_chassis),
     up: optionalOf<boolean>(r.up),
     mac: setOf(r.mac),
+    portSecurity: setOf(r.port_security),
   }
 }
 
