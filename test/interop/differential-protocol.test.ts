@@ -84,7 +84,7 @@ async function session(sock: string): Promise<unknown> {
     await a.call('echo', ['sync'])
   }
   await a.call('list_dbs', [])
-  await a.call('monitor_cond', [db, 'm2', {Logical_Switch: [{columns: ['name', 'other_config', 'ports', 'external_ids']}], Logical_Switch_Port: [{columns: ['name', 'addresses', 'tag_request'], where: [['name', '!=', 'hidden']]}]}])
+  await a.call('monitor_cond', [db, 'm2', {Logical_Switch: [{columns: ['name', 'other_config', 'ports', 'external_ids']}], Logical_Switch_Port: [{columns: ['name', 'addresses', 'tag_request', 'enabled'], where: [['name', '!=', 'hidden']]}]}])
   await a.call('monitor', [db, 'm1', {Logical_Switch: {columns: ['name', 'other_config', 'ports']}}])
   await a.call('monitor_cond_since', [db, 'm3', {Logical_Switch: [{columns: ['name']}]}, '00000000-0000-0000-0000-000000000000'])
   await txn(
@@ -94,6 +94,10 @@ async function session(sock: string): Promise<unknown> {
   )
   await txn({op: 'update', table: 'Logical_Switch', where: [['name', '==', 'sw0']], row: {other_config: ['map', [['a', '9'], ['c', '3']]]}})
   await txn({op: 'mutate', table: 'Logical_Switch_Port', where: [['name', '==', 'p1']], mutations: [['addresses', 'insert', ['set', ['00:00:00:00:00:02']]], ['tag_request', 'insert', ['set', [7]]]]})
+  // Optional values (min 0, max 1): their update2 diff is the new value, not the symmetric difference that
+  // ovsdb-idl would reject (it made the real ovn-controller set Port_Binding "up" in a loop).
+  await txn({op: 'update', table: 'Logical_Switch_Port', where: [['name', '==', 'p1']], row: {tag_request: 8, enabled: false}})
+  await txn({op: 'update', table: 'Logical_Switch_Port', where: [['name', '==', 'p1']], row: {tag_request: ['set', []], enabled: true}})
   await txn({op: 'update', table: 'Logical_Switch_Port', where: [['name', '==', 'hidden']], row: {name: 'visible'}})
   await txn({op: 'update', table: 'Logical_Switch', where: [], row: {external_ids: ['map', [['x', 'y']]]}})
   await a.call('monitor_cond_change', ['m2', 'm2b', {Logical_Switch_Port: [{where: [['name', '==', 'p1']]}]}])

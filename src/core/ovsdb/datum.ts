@@ -273,22 +273,32 @@ export function datumExcludes(a: Datum, b: Datum): boolean {
 }
 
 /**
- * The update2 "modify" diff of ovsdb-server(7) §4.1.14: scalars carry the new value, sets the
- * symmetric difference, maps the removed pairs (old value), added and changed pairs (new value).
+ * The update2 "modify" diff of ovsdb-server(7) §4.1.14, also written in database files (ovsdb(5)): a column that
+ * holds at most one element (a scalar, or an optional value or pair: ovsdb_type_is_composite() is false) carries
+ * its new value, as ovsdb-server sends it (e.g. Port_Binding "up": [false] -> [true] is `true`, not the
+ * two-element symmetric difference, which ovsdb-idl rejects); sets carry the symmetric difference, maps the
+ * removed pairs (old value), added and changed pairs (new value).
  */
 export function datumDiff(type: ColumnType, oldD: Datum, newD: Datum): Datum {
-  if (isScalar(type)) return newD;
-  if (!type.value) return merge(oldD, newD, (ia, ib) => (ia >= 0) !== (ib >= 0));
-  return merge(oldD, newD, (ia, ib) => ia < 0 || ib < 0 ||
-    compareAtoms(oldD.values![ia]!, newD.values![ib]!) !== 0);
+  if (type.max === 1) return newD;
+  return symmetricDiff(type, oldD, newD);
 }
 
-/** Applies a diff made by datumDiff (ovsdb-server(7) §4.1.14 "modify"). */
+/**
+ * Applies a diff made by datumDiff (ovsdb-server(7) §4.1.14 "modify"). ovnctl before this rule sent and wrote
+ * the symmetric difference for optional columns too: a diff of two elements, or one equal to the old value
+ * (never sent for a column that did not change), can only be that one, and is applied as such.
+ */
 export function applyDatumDiff(type: ColumnType, oldD: Datum, diff: Datum): Datum {
-  if (isScalar(type)) return diff;
-  if (!type.value) return merge(oldD, diff, (ia, ib) => (ia >= 0) !== (ib >= 0));
-  return merge(oldD, diff, (ia, ib) => ia < 0 || ib < 0 ||
-    compareAtoms(oldD.values![ia]!, diff.values![ib]!) !== 0);
+  if (type.max !== 1) return symmetricDiff(type, oldD, diff);
+  const olderForm = type.min === 0 && (diff.keys.length > 1 || (oldD.keys.length > 0 && datumEquals(oldD, diff)));
+  return olderForm ? symmetricDiff(type, oldD, diff) : diff;
+}
+
+function symmetricDiff(type: ColumnType, a: Datum, b: Datum): Datum {
+  if (!type.value) return merge(a, b, (ia, ib) => (ia >= 0) !== (ib >= 0));
+  return merge(a, b, (ia, ib) => ia < 0 || ib < 0 ||
+    compareAtoms(a.values![ia]!, b.values![ib]!) !== 0);
 }
 
 /** Checks size bounds and atom constraints of a whole datum (after a mutation). */
