@@ -125,6 +125,11 @@ describe('controller-run end to end, against the real ovn-controller', function 
     // end of the last pass) and delivers the right one.
     for (const [what, verdict] of realVerdicts) if (/port security/.test(what) && !/broadcast/.test(what)) assert.doesNotMatch(verdict, /\d$/, `${what} is not delivered: ${verdict}`)
     assert.match(realVerdicts.get('IPv4 ICMP to sw0-p2')!, /,\d+$/)
+    // The real controller confirmed each port up once: an update2 diff it rejected (an optional column sent as
+    // a symmetric difference) made it set Port_Binding "up" again in a loop, tens of thousands of times.
+    const log = fs.readFileSync(path.join(hv!.dir, 'ovn-controller.log'), 'utf8')
+    const settings = log.split('\n').filter((l) => /Setting lport .* up in Southbound/.test(l)).length
+    assert.ok(settings <= 3 * names.length, `the real ovn-controller set "up" ${settings} times for ${names.length} ports`)
     await real.stop()
     real = undefined
     // The chassis leaves as if its host were replaced: the ports are unbound until controller-run claims them.
@@ -232,7 +237,9 @@ describe('controller-run end to end, against the real ovn-controller', function 
     await hv!.appctl(ours!.ctl, 'lflow-cache/flush')
     assert.equal(await hv!.appctl(ours!.ctl, 'flows/dump'), warm)
     const after = await hv!.appctl(ours!.ctl, 'connection-status')
-    assert.equal(cached(after), cached(before), 'the cold recompute filled the cache again')
+    // The cold recompute fills the cache again with what it compiled; the warm cache may also hold flows that are
+    // skipped now (a port that left this chassis: kept, and checked against its lookups if the port comes back).
+    assert.ok(cached(after) > 0 && cached(after) <= cached(before) && cached(after) >= cached(before) - 5, `the cold recompute filled the cache again: ${cached(after)} of ${cached(before)}`)
     assert.match(after, /last bundle: 0 added, 0 deleted/, `nothing to change in the switch:\n${after}`)
   })
 })
