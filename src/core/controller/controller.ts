@@ -19,6 +19,7 @@ import {ZoneTable, localDatapaths, missingPeers} from './local.js'
 import {claimOp, installedOp, nbCfgOp, registerChassisOps, releaseOp, zoneOps} from './ops.js'
 import {tunnelChanges} from './tunnels.js'
 import {hairpinFlows, type LoadBalancer} from './lb-hairpin.js'
+import {macBindingFlows} from './mac-binding.js'
 import {physicalFlows, type Tunnel} from './physical.js'
 import {EgressOnIngress} from './egress-on-ingress.js'
 import {SbIndex, noChanges, sbTables, type SbChanges} from './sb-index.js'
@@ -190,7 +191,7 @@ export class Controller {
     const tables = new Map<string, TableMonitor>(Object.entries(sbTables).map(([t, columns]) => [t, {columns, keepRows: direct.has(t)}]))
     if (!config.monitorAll) {
       // Until the local view is known, only our own chassis' rows and ports (ovn-controller's update_sb_monitors).
-      for (const t of ['Port_Binding', 'Logical_Flow', 'Multicast_Group']) tables.get(t)!.where = [false]
+      for (const t of ['Port_Binding', 'Logical_Flow', 'Multicast_Group', 'MAC_Binding', 'Static_MAC_Binding']) tables.get(t)!.where = [false]
     }
     // An ssl: Southbound uses the local Open_vSwitch database's SSL row over the flags, as ovn-controller does;
     // read at every connection attempt, so that a key set later (ovs-vsctl set-ssl) is used on the next one.
@@ -241,7 +242,9 @@ export class Controller {
     if (run.full) this.stats.fullRecomputes++
     this.report(run.errors)
     const onLocal = (lb: LoadBalancer) => lb.datapaths.some((d) => local.has(d)) || (this.sb.dpGroups.get(lb.datapathGroup ?? '') ?? []).some((d) => local.has(d))
-    const physical = [...physicalFlows(this.physicalInput(bridge, local, me)), ...hairpinFlows(this.sb.loadBalancers.values(), onLocal)]
+    const neighbours = macBindingFlows({bindings: this.sb.macBindings.values(), portByName: this.sb.portsByName, datapaths: this.sb.datapaths, local})
+    this.reportOnce(neighbours.errors)
+    const physical = [...physicalFlows(this.physicalInput(bridge, local, me)), ...hairpinFlows(this.sb.loadBalancers.values(), onLocal), ...neighbours.flows]
     const desired = this.engine.desired(physical)
     this.stats.lastCompileMs = performance.now() - started
     await this.install(config, desired)
@@ -346,7 +349,10 @@ export class Controller {
     const groups = [...this.sb.dpGroups].filter(([, members]) => members.some((m) => local.has(m))).map(([g]) => g).sort()
     const lflows = await sb.setCondition('Logical_Flow', orFalse([...dps.map((d) => ['logical_datapath', '==', d]), ...groups.map((g) => ['logical_dp_group', '==', ['uuid', g]])]))
     const mcs = await sb.setCondition('Multicast_Group', orFalse(dps.map((d) => ['datapath', '==', d])))
-    return changed || lflows || mcs
+    // MAC bindings of the local datapaths only, as ovn-controller's update_sb_monitors conditions them.
+    let macs = false
+    for (const t of ['MAC_Binding', 'Static_MAC_Binding']) if (await sb.setCondition(t, orFalse(dps.map((d) => ['datapath', '==', d])))) macs = true
+    return changed || lflows || mcs || macs
   }
 
   private async updateZones(bridge: BridgeView, local: ReadonlySet<string>): Promise<void> {
@@ -380,6 +386,14 @@ export class Controller {
       tunnels,
       egressOnIngress: this.egress.plan.datapaths,
       zones: {port: (n: string) => zones.get(n), dnat: (dp: {uuid: string}) => zones.dnat(dp as never), snat: (dp: {uuid: string}) => zones.snat(dp as never)},
+    }
+  }
+
+  /** Logs each message once (bad MAC_Binding rows are looked at again at every run). */
+  private reportOnce(messages: readonly string[]): void {
+    for (const m of messages.filter((m) => !this.reportedErrors.has(m))) {
+      this.reportedErrors.add(m)
+      this.log('WARN', m)
     }
   }
 
