@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import type {ReplicaEvent} from '../../src/core/idl/replica.js'
-import {macBindingFlows} from '../../src/core/controller/mac-binding.js'
+import {MacBindingFlowCache, macBindingFlows} from '../../src/core/controller/mac-binding.js'
 import {SbIndex} from '../../src/core/controller/sb-index.js'
 import {formatFlow} from '../../src/core/openflow/flow.js'
 
@@ -89,5 +89,23 @@ describe('MAC binding flows (tables 66 and 67)', () => {
     assert.equal(lines(sb, [lr0, sw9]).flows.filter((f) => f.includes('metadata=0x9')).length, 2)
     sb.apply([binding('c7d5f466-ebaf-4bb5-b0ef-2ae850724213', 'lr0-sw1', '10.0.1.12', '00:00:00:00:01:02', lr0, 'delete')])
     assert.deepEqual(lines(sb), {flows: [], errors: []})
+  })
+
+  it('keeps the flows of unchanged rows across runs and remakes those whose row or port changed', () => {
+    const sb = index(binding('c7d5f466-ebaf-4bb5-b0ef-2ae850724213', 'lr0-sw1', '10.0.1.12', '00:00:00:00:01:02'), binding('a868e410-4bf6-4e85-a581-31b2c49039d9', 'lr0-sw0', 'fd00::12', '00:00:00:00:00:12'))
+    const cache = new MacBindingFlowCache()
+    const input = () => ({bindings: sb.macBindings.values(), portByName: sb.portsByName, datapaths: sb.datapaths, local: new Set([lr0])})
+    const first = cache.flows(input()).flows
+    assert.equal(first.length, 4)
+    const second = cache.flows(input()).flows
+    assert.ok(second.every((f, i) => f === first[i]), 'the same flow objects')
+    // lr0-sw1 gets tunnel key 7: its binding's flows are remade, the other binding's kept.
+    sb.apply([port('00000002-0000-4000-8000-000000000000', 'lr0-sw1', lr0, 7)])
+    const third = cache.flows(input()).flows
+    assert.deepEqual(third.map(formatFlow).filter((f) => f.startsWith('cookie=0xc7d5f466')).map((f) => /reg1[45]=0x\w+/.exec(f)![0]).sort(), ['reg14=0x7', 'reg15=0x7'])
+    assert.ok(third.filter((f) => f.cookie === 0xa868e410n).every((f) => first.includes(f)))
+    assert.deepEqual(third.map(formatFlow).sort(), macBindingFlows(input()).flows.map(formatFlow).sort(), 'the same flows as made from scratch')
+    sb.apply([binding('a868e410-4bf6-4e85-a581-31b2c49039d9', 'lr0-sw0', 'fd00::12', '00:00:00:00:00:12', lr0, 'delete')])
+    assert.equal(cache.flows(input()).flows.length, 2)
   })
 })

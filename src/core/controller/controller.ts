@@ -19,7 +19,7 @@ import {ZoneTable, localDatapaths, missingPeers} from './local.js'
 import {claimOp, installedOp, nbCfgOp, registerChassisOps, releaseOp, zoneOps} from './ops.js'
 import {tunnelChanges} from './tunnels.js'
 import {hairpinFlows, type LoadBalancer} from './lb-hairpin.js'
-import {macBindingFlows} from './mac-binding.js'
+import {MacBindingFlowCache} from './mac-binding.js'
 import {physicalFlows, type Tunnel} from './physical.js'
 import {EgressOnIngress} from './egress-on-ingress.js'
 import {SbIndex, noChanges, sbTables, type SbChanges} from './sb-index.js'
@@ -71,6 +71,8 @@ export class Controller {
   private stopped = false
   private configProblem = ''
   private readonly reportedErrors = new Set<string>()
+  /** The MAC binding flows (tables 66-67) of the last run, per row. */
+  private readonly neighbours = new MacBindingFlowCache()
   private readonly egress = new EgressOnIngress((level, message) => this.log(level, message))
 
   constructor(
@@ -242,7 +244,7 @@ export class Controller {
     if (run.full) this.stats.fullRecomputes++
     this.report(run.errors)
     const onLocal = (lb: LoadBalancer) => lb.datapaths.some((d) => local.has(d)) || (this.sb.dpGroups.get(lb.datapathGroup ?? '') ?? []).some((d) => local.has(d))
-    const neighbours = macBindingFlows({bindings: this.sb.macBindings.values(), portByName: this.sb.portsByName, datapaths: this.sb.datapaths, local})
+    const neighbours = this.neighbours.flows({bindings: this.sb.macBindings.values(), portByName: this.sb.portsByName, datapaths: this.sb.datapaths, local})
     this.reportOnce(neighbours.errors)
     const physical = [...physicalFlows(this.physicalInput(bridge, local, me)), ...hairpinFlows(this.sb.loadBalancers.values(), onLocal), ...neighbours.flows]
     const desired = this.engine.desired(physical)
@@ -348,11 +350,10 @@ export class Controller {
     ]))
     const groups = [...this.sb.dpGroups].filter(([, members]) => members.some((m) => local.has(m))).map(([g]) => g).sort()
     const lflows = await sb.setCondition('Logical_Flow', orFalse([...dps.map((d) => ['logical_datapath', '==', d]), ...groups.map((g) => ['logical_dp_group', '==', ['uuid', g]])]))
-    const mcs = await sb.setCondition('Multicast_Group', orFalse(dps.map((d) => ['datapath', '==', d])))
-    // MAC bindings of the local datapaths only, as ovn-controller's update_sb_monitors conditions them.
-    let macs = false
-    for (const t of ['MAC_Binding', 'Static_MAC_Binding']) if (await sb.setCondition(t, orFalse(dps.map((d) => ['datapath', '==', d])))) macs = true
-    return changed || lflows || mcs || macs
+    // Multicast groups and MAC bindings of the local datapaths only, as ovn-controller's update_sb_monitors does.
+    let byDatapath = false
+    for (const t of ['Multicast_Group', 'MAC_Binding', 'Static_MAC_Binding']) if (await sb.setCondition(t, orFalse(dps.map((d) => ['datapath', '==', d])))) byDatapath = true
+    return changed || lflows || byDatapath
   }
 
   private async updateZones(bridge: BridgeView, local: ReadonlySet<string>): Promise<void> {
