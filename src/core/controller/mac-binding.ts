@@ -10,7 +10,7 @@
  * Static_MAC_Binding). Cookie: the row's UUID prefix, as for every flow derived from a row.
  */
 import type {JsonRow} from '../idl/monitor.js'
-import {formatMatch, parseMatchText, withField} from '../openflow/match.js'
+import {formatMatch, withField, type Match} from '../openflow/match.js'
 import {parseIpv4, parseIpv6} from '../pipeline/lexer.js'
 import {defaultTables} from '../pipeline/actions-encode.js'
 import type {DesiredFlow} from './lflow.js'
@@ -86,8 +86,15 @@ function address(text: string): {v6: boolean; value: bigint} | undefined {
   return v6 === undefined ? undefined : {v6: true, value: v6}
 }
 
-function neighbourFlow(b: MacBinding, table: number, matchText: string, ip: {v6: boolean; value: bigint}, actions: string): DesiredFlow {
-  const m = withField(parseMatchText(matchText), ip.v6 ? 'xxreg0' : 'reg0', ip.value)
+/** A match built field by field: no text to parse for each of thousands of bindings. */
+function matchOf(fields: ReadonlyArray<readonly [string, bigint]>): Match {
+  let m: Match = new Map()
+  for (const [field, value] of fields) m = withField(m, field, value)
+  return m
+}
+
+function neighbourFlow(b: MacBinding, table: number, fields: ReadonlyArray<readonly [string, bigint]>, actions: string): DesiredFlow {
+  const m = matchOf(fields)
   return {table, priority: b.priority, cookie: cookieOf(b.uuid), match: m, matchText: formatMatch(m), actions, origin: `physical:mac-binding:${b.uuid}`}
 }
 
@@ -105,12 +112,12 @@ function flowsOf(b: MacBinding, input: MacBindingInput): DesiredFlow[] | string 
   const mac = normalMac(b.mac)
   if (!mac) return `${what} not installed: bad mac "${b.mac}"`
   const lookupMac = 'set_field:0x40/0x40->reg10'
-  const base = `metadata=0x${dp.key.toString(16)}`
-  const key = `0x${port.key.toString(16)}`
-  const prereq = ip.v6 ? 'icmp6,icmp_code=0,' : 'arp,'
+  const where = [['metadata', BigInt(dp.key)], [ip.v6 ? 'xxreg0' : 'reg0', ip.value]] as const
+  // The lookup flow carries the prerequisites of lookup_arp (arp) or lookup_nd (nd: icmp6 code 0).
+  const prereq = ip.v6 ? ([['dl_type', 0x86ddn], ['nw_proto', 58n], ['icmp_code', 0n]] as const) : ([['dl_type', 0x806n]] as const)
   return [
-    neighbourFlow(b, defaultTables.macBinding, `${base},reg15=${key}`, ip, `set_field:${mac}->eth_dst,${lookupMac}`),
-    neighbourFlow(b, defaultTables.macLookup, `${prereq}${base},reg14=${key},dl_src=${mac}`, ip, lookupMac),
+    neighbourFlow(b, defaultTables.macBinding, [...where, ['reg15', BigInt(port.key)]], `set_field:${mac}->eth_dst,${lookupMac}`),
+    neighbourFlow(b, defaultTables.macLookup, [...prereq, ...where, ['reg14', BigInt(port.key)], ['dl_src', BigInt('0x' + mac.replaceAll(':', ''))]], lookupMac),
   ]
 }
 
