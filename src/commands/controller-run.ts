@@ -27,7 +27,9 @@ to every other chassis. The Southbound is monitored only for the logical datapat
 reachable from them through routers), unless ovn-monitor-all is true.
 
 Every logical flow of the local datapaths is compiled into the OpenFlow tables ovn-controller 23.03 uses (ingress \
-tables 8-36, egress 42-63, physical tables 0 and 37-41, 64-65), with the logical flow's UUID prefix as cookie. A \
+tables 8-36, egress 42-63, physical tables 0 and 37-41, 64-65), with the logical flow's UUID prefix as cookie. \
+The MAC_Binding and Static_MAC_Binding rows of local datapaths become tables 66 and 67 (get_arp/get_nd, \
+lookup_arp/lookup_nd); a row with a bad IP or MAC or an unknown port is logged and skipped. A \
 Southbound change recompiles only the flows it affects; a compiled flow is kept (the lflow cache) and used again, \
 also by a full recompute, while the port keys, address sets, port group members and chassis residency it looked \
 up are unchanged. The desired table is diffed against the switch's and the \

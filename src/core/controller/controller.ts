@@ -19,6 +19,7 @@ import {ZoneTable, localDatapaths, missingPeers} from './local.js'
 import {claimOp, installedOp, nbCfgOp, registerChassisOps, releaseOp, zoneOps} from './ops.js'
 import {tunnelChanges} from './tunnels.js'
 import {hairpinFlows, type LoadBalancer} from './lb-hairpin.js'
+import {MacBindingFlowCache} from './mac-binding.js'
 import {physicalFlows, type Tunnel} from './physical.js'
 import {EgressOnIngress} from './egress-on-ingress.js'
 import {SbIndex, noChanges, sbTables, type SbChanges} from './sb-index.js'
@@ -70,6 +71,8 @@ export class Controller {
   private stopped = false
   private configProblem = ''
   private readonly reportedErrors = new Set<string>()
+  /** The MAC binding flows (tables 66-67) of the last run, per row. */
+  private readonly neighbours = new MacBindingFlowCache()
   private readonly egress = new EgressOnIngress((level, message) => this.log(level, message))
 
   constructor(
@@ -190,7 +193,7 @@ export class Controller {
     const tables = new Map<string, TableMonitor>(Object.entries(sbTables).map(([t, columns]) => [t, {columns, keepRows: direct.has(t)}]))
     if (!config.monitorAll) {
       // Until the local view is known, only our own chassis' rows and ports (ovn-controller's update_sb_monitors).
-      for (const t of ['Port_Binding', 'Logical_Flow', 'Multicast_Group']) tables.get(t)!.where = [false]
+      for (const t of ['Port_Binding', 'Logical_Flow', 'Multicast_Group', 'MAC_Binding', 'Static_MAC_Binding']) tables.get(t)!.where = [false]
     }
     // An ssl: Southbound uses the local Open_vSwitch database's SSL row over the flags, as ovn-controller does;
     // read at every connection attempt, so that a key set later (ovs-vsctl set-ssl) is used on the next one.
@@ -241,7 +244,10 @@ export class Controller {
     if (run.full) this.stats.fullRecomputes++
     this.report(run.errors)
     const onLocal = (lb: LoadBalancer) => lb.datapaths.some((d) => local.has(d)) || (this.sb.dpGroups.get(lb.datapathGroup ?? '') ?? []).some((d) => local.has(d))
-    const physical = [...physicalFlows(this.physicalInput(bridge, local, me)), ...hairpinFlows(this.sb.loadBalancers.values(), onLocal)]
+    const neighbours = this.neighbours.flows({bindings: this.sb.macBindings.values(), portByName: this.sb.portsByName, datapaths: this.sb.datapaths, local})
+    // Bad MAC_Binding rows are looked at again at every run: each is logged once.
+    for (const m of neighbours.errors) this.reportOnce('mac-binding', m)
+    const physical = [...physicalFlows(this.physicalInput(bridge, local, me)), ...hairpinFlows(this.sb.loadBalancers.values(), onLocal), ...neighbours.flows]
     const desired = this.engine.desired(physical)
     this.stats.lastCompileMs = performance.now() - started
     await this.install(config, desired)
@@ -345,8 +351,10 @@ export class Controller {
     ]))
     const groups = [...this.sb.dpGroups].filter(([, members]) => members.some((m) => local.has(m))).map(([g]) => g).sort()
     const lflows = await sb.setCondition('Logical_Flow', orFalse([...dps.map((d) => ['logical_datapath', '==', d]), ...groups.map((g) => ['logical_dp_group', '==', ['uuid', g]])]))
-    const mcs = await sb.setCondition('Multicast_Group', orFalse(dps.map((d) => ['datapath', '==', d])))
-    return changed || lflows || mcs
+    // Multicast groups and MAC bindings of the local datapaths only, as ovn-controller's update_sb_monitors does.
+    let byDatapath = false
+    for (const t of ['Multicast_Group', 'MAC_Binding', 'Static_MAC_Binding']) if (await sb.setCondition(t, orFalse(dps.map((d) => ['datapath', '==', d])))) byDatapath = true
+    return changed || lflows || byDatapath
   }
 
   private async updateZones(bridge: BridgeView, local: ReadonlySet<string>): Promise<void> {

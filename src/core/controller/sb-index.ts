@@ -5,6 +5,7 @@
  */
 import type {ReplicaEvent} from '../idl/replica.js'
 import {type LoadBalancer, readLoadBalancer} from './lb-hairpin.js'
+import {type MacBinding, readMacBinding, readStaticMacBinding} from './mac-binding.js'
 import {
   type ChassisRow,
   type Datapath,
@@ -32,6 +33,8 @@ export const sbTables: Record<string, string[]> = {
   Address_Set: ['name', 'addresses'],
   Port_Group: ['name', 'ports'],
   Load_Balancer: ['vips', 'protocol', 'datapaths', 'datapath_group', 'options'],
+  MAC_Binding: ['logical_port', 'ip', 'mac', 'datapath'],
+  Static_MAC_Binding: ['logical_port', 'ip', 'mac', 'override_dynamic_mac', 'datapath'],
 }
 
 /** What one batch of events changed, by kind. */
@@ -63,6 +66,8 @@ export class SbIndex {
   readonly addressSets = new Map<string, string[]>()
   readonly portGroups = new Map<string, string[]>()
   readonly loadBalancers = new Map<string, LoadBalancer>()
+  /** MAC_Binding and Static_MAC_Binding rows by UUID (mac-binding.ts). */
+  readonly macBindings = new Map<string, MacBinding>()
   private readonly chassisRows = new Map<string, {name: string; encaps: string[]}>()
   private readonly encaps = new Map<string, {type: string; ip: string}>()
   private readonly addressSetNames = new Map<string, string>()
@@ -70,7 +75,7 @@ export class SbIndex {
 
   /** Forgets every row (a new connection resends them). */
   clear(): void {
-    for (const m of [this.datapaths, this.ports, this.portsByName, this.lflows, this.dpGroups, this.multicast, this.multicastByName, this.addressSets, this.portGroups, this.loadBalancers, this.chassisRows, this.encaps, this.addressSetNames, this.portGroupNames]) m.clear()
+    for (const m of [this.datapaths, this.ports, this.portsByName, this.lflows, this.dpGroups, this.multicast, this.multicastByName, this.addressSets, this.portGroups, this.loadBalancers, this.macBindings, this.chassisRows, this.encaps, this.addressSetNames, this.portGroupNames]) m.clear()
   }
 
   /** Every chassis with its encapsulations. */
@@ -153,6 +158,12 @@ export class SbIndex {
       case 'Load_Balancer':
         if (gone) this.loadBalancers.delete(e.uuid)
         else this.loadBalancers.set(e.uuid, readLoadBalancer(e.uuid, e.row))
+        return
+      case 'MAC_Binding':
+      case 'Static_MAC_Binding':
+        // Their flows are rebuilt with the physical ones at every run (mac-binding.ts): no change flag needed.
+        if (gone) this.macBindings.delete(e.uuid)
+        else this.macBindings.set(e.uuid, e.table === 'MAC_Binding' ? readMacBinding(e.uuid, e.row) : readStaticMacBinding(e.uuid, e.row))
         return
       case 'Address_Set':
         this.named(e, this.addressSets, this.addressSetNames, 'addresses', ch.addressSets)
