@@ -23,6 +23,15 @@ import type {Entry, EntryData, Membership, Message, PersistedState, RaftStatus, 
 export const leaderLostSpreadMs = 150
 
 /**
+ * A campaign started on a lost connection can fail while the other voters still trust the old leader (they
+ * ignore campaigns within their lease until they see the connection drop too, Raft thesis §9.6), or split the
+ * vote with a follower that lost the leader at the same moment: it is tried again after a random pause around
+ * this, this many times, while no leader is known, instead of waiting for the election timeout.
+ */
+export const leaderLostRetryMs = 60
+export const leaderLostRetries = 15
+
+/**
  * How long a leader waits before sending a new commit index on its own. The next AppendEntries carries it anyway;
  * a client writing one transaction after another sends the next within this time, and an idle cluster's followers
  * apply the last commit this much later (a write forwarded by a follower is announced at once).
@@ -377,8 +386,26 @@ export class RaftDriver {
     this.leaderLostTimer = setTimeout(() => {
       this.leaderLostTimer = null
       const heardSince = (this.transport.lastHeardMs.get(leader) ?? 0) > lostMs
-      if (this.soft.leader === leader && !heardSince) this.input((n) => n.leaderLost())
+      if (this.soft.leader === leader && !heardSince) {
+        this.input((n) => n.leaderLost())
+        this.retryLeaderLost(leader, lostMs, 1)
+      }
     }, Math.random() * leaderLostSpreadMs)
+  }
+
+  /** Tries the pre-vote again while it has not found a leader (see leaderLostRetryMs). */
+  private retryLeaderLost(leader: ServerId, lostMs: number, attempt: number): void {
+    if (attempt > leaderLostRetries) return
+    this.leaderLostTimer = setTimeout(() => {
+      this.leaderLostTimer = null
+      if (this.stopped || this.soft.leader !== null) return
+      // A candidate still here split the vote with another that campaigned at the same moment: campaign again
+      // (pre-vote first) after a random pause rather than after the election timeout.
+      if (this.soft.role === 'leader') return
+      if ((this.transport.lastHeardMs.get(leader) ?? 0) > lostMs) return
+      this.input((n) => n.leaderLost())
+      this.retryLeaderLost(leader, lostMs, attempt + 1)
+    }, leaderLostRetryMs * (0.5 + Math.random()))
   }
 
   private learnAddresses(): void {
