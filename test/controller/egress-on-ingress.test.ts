@@ -72,6 +72,21 @@ describe('the egress pipeline on the ingress chassis (per-switch option)', () =>
     assert.ok(!on.some((f) => f.includes('table=39') && f.includes('reg15=0x2') && f.includes('output:9')), 'no direct tunnel from table 39 any more')
   })
 
+  it('enforces the remote port\'s egress port security here, since the receiver skips the egress pipeline', () => {
+    const secured = {...ports[1], portSecurity: ['00:00:00:00:00:02 10.0.0.2']}
+    const withSecurity = (egress: string[]): PhysicalInput => {
+      const i = input('geneve', egress)
+      const all = [ports[0], secured]
+      return {...i, ports: all, portByName: new Map(all.map((p) => [p.name, p])), portByUuid: new Map(all.map((p) => [p.uuid, p]))}
+    }
+    const table75 = (flows: string[]) => flows.filter((f) => f.includes('table=75') && f.includes('reg15=0x2'))
+    const on = table75(text(withSecurity([sw.uuid])))
+    assert.ok(on.some((f) => f.includes('priority=80,') && /actions=set_field:0x1000\/0x1000->reg10/.test(f)), on.join('\n'))
+    assert.ok(on.some((f) => f.includes('dl_dst=00:00:00:00:00:02') && f.includes('nw_dst=10.0.0.2')), on.join('\n'))
+    assert.ok(!text(withSecurity([sw.uuid])).some((f) => /table=7[34],/.test(f) && f.includes('reg14=0x2')), 'its ingress port security stays on its own chassis')
+    assert.deepEqual(table75(text(withSecurity([]))), [], 'without the option its egress runs, with its port security, on its own chassis')
+  })
+
   it('delivers a flagged packet from the tunnel to the local port without its egress pipeline, and leaves unflagged packets as they were', () => {
     const on = text(input('geneve', [sw.uuid]))
     const off = text(input('geneve', []))

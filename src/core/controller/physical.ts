@@ -26,7 +26,7 @@ import {cookieOf} from './sb-model.js'
 import type {DesiredFlow} from './lflow.js'
 import {formatMatch, parseMatchText} from '../openflow/match.js'
 import {egressDoneFlag} from './egress-on-ingress.js'
-import {portSecurityFlows} from './port-security.js'
+import {portSecurityFlows, portSecurityTables} from './port-security.js'
 
 /** OpenFlow tables of the physical pipeline (ovn-controller 23.03 OFTABLE_*). */
 export const physicalTables = {phyToLog: 0, largePktDetect: 37, largePktProcess: 38, remoteOutput: 39, localOutput: 40, checkLoopback: 41, logIngress: 8, logEgress: 42, saveInport: 64, logToPhy: 65}
@@ -158,9 +158,13 @@ function remotePortFlows(p: PortBinding, dp: Datapath, input: PhysicalInput): De
     // The port's zone is on its own chassis: the egress pipeline of a switch the option applies to runs no
     // conntrack (egress-on-ingress.ts), so it gets zone 0 rather than the ingress port's zone.
     const origin = `physical:egress-on-ingress:${p.name}`
+    // The egress pipeline's check_out_port_sec() for this port runs here now, and the receiver trusts bit 31 and
+    // skips it: the port's egress port security (table 75) must be here too, or a packet it forbids would pass.
+    const security = portSecurityFlows(p, dp).flows.filter((f) => f.table === portSecurityTables.outPortSec)
     return [
       flow(physicalTables.remoteOutput, 100, at, [sf(0, 'reg13'), ...dpZones(dp, input), 'resubmit(,41)'], origin, cookie),
       flow(physicalTables.logToPhy, 100, at, [...encapsulate(tun, dp.key, p.key, {egressDone: true}), `output:${tun.ofport}`], origin, cookie),
+      ...security,
     ]
   }
   return [flow(physicalTables.remoteOutput, 100, at, [...encapsulate(tun, dp.key, p.key), `output:${tun.ofport}`], `physical:port:${p.name}`, cookie)]
