@@ -6,6 +6,7 @@
  * clusters fresh; the failover trials are spread over the rounds and their median is taken over all trials.
  *
  * Knobs: BENCH_ROUNDS (3), BENCH_SCALE (1: transactions per measure), BENCH_ONLY=latency,throughput,failover,
+ * BENCH_WARMUP (2000: unmeasured commits between the cold and the warm latency measures),
  * BENCH_FAILOVER_TRIALS (10 per peer, in all), BENCH_FAILOVER_TRY_MS (100: per-try timeout of the failover
  * client), OVN_SB_SCHEMA.
  */
@@ -28,6 +29,8 @@ const failoverRetryPauseMs = 10
 const failoverMaxMs = 30_000
 
 const db = 'OVN_Southbound'
+/** Unmeasured commits between the cold and the warm latency measures. */
+const warmup = Number(process.env.BENCH_WARMUP ?? 2000)
 const throughputClients = 64
 const throughputWindow = 4
 
@@ -46,22 +49,35 @@ async function transact(conn: JsonRpcConnection, ops: object[], timeoutMs?: numb
   if (bad) throw new Error(`transaction ${JSON.stringify(ops)} failed: ${JSON.stringify(bad)}`)
 }
 
-/** Commit latency of one client writing serially to the leader, in ms. */
-async function commitLatency(leader: ClusterMember, tag: string): Promise<{p50: number; p99: number}> {
+type Latency = {p50: number; p99: number}
+
+/**
+ * Commit latency of one client writing serially to the leader, in ms: `n` commits just after the start (after a
+ * hundred unmeasured ones), and `n` more once the members are warm. For the first few thousand commits after a
+ * start, V8 compiles the hot paths of every member on its helper threads, which on two cores take the CPU the
+ * members need (perf sched shows them running for milliseconds at a time); a member that has been up for a while
+ * is past that, so the warm figure is the one compared with the targets.
+ */
+async function commitLatency(leader: ClusterMember, tag: string): Promise<{cold: Latency; warm: Latency}> {
   const conn = await client(leader)
-  const warmup = 100
   const n = Math.round(1000 * scale)
-  const times: number[] = []
-  try {
-    for (let i = 0; i < warmup + n; i++) {
+  let i = 0
+  const run = async (unmeasured: number): Promise<Latency> => {
+    const times: number[] = []
+    for (let k = 0; k < unmeasured + n; k++, i++) {
       const start = process.hrtime.bigint()
       await transact(conn, insert(`lat-${tag}-${i}`))
-      if (i >= warmup) times.push(Number(process.hrtime.bigint() - start) / 1e6)
+      if (k >= unmeasured) times.push(Number(process.hrtime.bigint() - start) / 1e6)
     }
+    return {p50: quantile(times, 0.5), p99: quantile(times, 0.99)}
+  }
+  try {
+    const cold = await run(100)
+    const warm = await run(warmup)
+    return {cold, warm}
   } finally {
     conn.close()
   }
-  return {p50: quantile(times, 0.5), p99: quantile(times, 0.99)}
 }
 
 /** Transactions per second of 64 clients, each keeping 4 small writes in flight to the leader. */
@@ -118,14 +134,17 @@ async function failoverTrial(cluster: Cluster, tag: string): Promise<number> {
   }
 }
 
-type Measure = {p50?: number; p99?: number; tput?: number; failover: number[]}
+type Measure = {p50?: number; p99?: number; coldP50?: number; coldP99?: number; tput?: number; failover: number[]}
 
 async function runPeer(kind: ClusterKind, dir: string, r: number, trials: number): Promise<Measure> {
   const m: Measure = {failover: []}
   const cluster = await Cluster.create(kind, path.join(dir, `${kind}-${r}`), sbSchema)
   try {
     const leader = await cluster.settled()
-    if (only.has('latency')) Object.assign(m, await commitLatency(leader, `${r}`))
+    if (only.has('latency')) {
+      const {cold, warm} = await commitLatency(leader, `${r}`)
+      Object.assign(m, {p50: warm.p50, p99: warm.p99, coldP50: cold.p50, coldP99: cold.p99})
+    }
     if (only.has('throughput')) m.tput = await throughput(await cluster.settled(), `${r}`)
     if (only.has('failover')) {
       for (let t = 0; t < trials; t++) {
@@ -151,18 +170,20 @@ async function main(): Promise<void> {
       for (const kind of ['ovsdb-server', 'ovnctl'] as const) {
         const m = await runPeer(kind, dir, r, trials)
         results[kind].push(m)
-        const shown = {p50: m.p50?.toFixed(3), p99: m.p99?.toFixed(3), tput: m.tput?.toFixed(0), failover: m.failover.map((x) => Math.round(x))}
+        const shown = {coldP50: m.coldP50?.toFixed(3), coldP99: m.coldP99?.toFixed(3), p50: m.p50?.toFixed(3), p99: m.p99?.toFixed(3), tput: m.tput?.toFixed(0), failover: m.failover.map((x) => Math.round(x))}
         console.error(`round ${r + 1}/${rounds} ${kind}: ${JSON.stringify(shown)}`)
       }
     }
   } finally {
     remove()
   }
-  const med = (kind: ClusterKind, key: 'p50' | 'p99' | 'tput') => median(results[kind].map((m) => m[key] ?? NaN))
+  const med = (kind: ClusterKind, key: 'p50' | 'p99' | 'coldP50' | 'coldP99' | 'tput') => median(results[kind].map((m) => m[key] ?? NaN))
   const trialsOf = (kind: ClusterKind) => results[kind].flatMap((m) => m.failover)
   const all: Comparison[] = [
-    {metric: 'commit latency p50, 1 client to the leader', unit: 'ms', better: 'lower', ovnctl: med('ovnctl', 'p50'), real: med('ovsdb-server', 'p50'), target: '≤ 1.5 ms'},
-    {metric: 'commit latency p99, 1 client to the leader', unit: 'ms', better: 'lower', ovnctl: med('ovnctl', 'p99'), real: med('ovsdb-server', 'p99'), target: '≤ 5 ms'},
+    {metric: 'commit latency p50, 1 client to the leader, first commits after the start', unit: 'ms', better: 'lower', ovnctl: med('ovnctl', 'coldP50'), real: med('ovsdb-server', 'coldP50')},
+    {metric: 'commit latency p99, 1 client to the leader, first commits after the start', unit: 'ms', better: 'lower', ovnctl: med('ovnctl', 'coldP99'), real: med('ovsdb-server', 'coldP99')},
+    {metric: 'commit latency p50, 1 client to the leader, warm', unit: 'ms', better: 'lower', ovnctl: med('ovnctl', 'p50'), real: med('ovsdb-server', 'p50'), target: '≤ 1.5 ms'},
+    {metric: 'commit latency p99, 1 client to the leader, warm', unit: 'ms', better: 'lower', ovnctl: med('ovnctl', 'p99'), real: med('ovsdb-server', 'p99'), target: '≤ 5 ms'},
     {
       metric: `write throughput, ${throughputClients} clients × ${throughputWindow} in flight`,
       unit: 'txn/s',

@@ -7,11 +7,16 @@
  * Figures per (peer, mode, M): commit → last interested client p50 and p99, bytes the clients received, the
  * server's CPU seconds (/proc/PID/stat) over the commits, and its RSS at the end.
  *
- * Clients are raw unix sockets in this process that only look for the commit's marker in the bytes they get, so
- * that measuring costs the same for both servers and little of the shared 2 cores.
+ * Clients are raw unix sockets in this process that only look for the commit's marker in the bytes they get (read
+ * into one shared buffer, without decoding), so that measuring costs the same for both servers and little of the
+ * shared 2 cores: the benchmark process's own garbage collections land in the measured times.
  *
- * Before the measured commits, BENCH_WARMUP (100) unmeasured ones warm both servers (and V8's JIT in ours):
- * the figures are of a server in its steady state, as an operator's runs.
+ * Before the measured commits, BENCH_WARMUP (3000) unmeasured ones warm both servers: for its first few thousand
+ * commits db-serve runs while V8 compiles its hot paths on helper threads, which on two cores take the CPU that
+ * the server and the clients need (a hundred warm-up commits left p99 at 2-3x the warm figure). Each warm-up
+ * commit also removes the address the previous one added to the same row, so the measured commits find the
+ * sets as small as a fresh database has them. The figures are of a server in its steady state, as an operator's
+ * runs.
  *
  * "restart": R clients (200) were current with a database of N rows (50,000); the server commits 100 more
  * changes, restarts on its file, and the R clients reconnect with monitor_cond_since from where they were.
@@ -27,7 +32,8 @@
  * rate, where the database thread can run a commit while the fan-out of the previous ones goes on elsewhere.
  *
  * Knobs: BENCH_ROUNDS (1), BENCH_CLIENTS ("100,500"), BENCH_COMMITS (1000), BENCH_MODES ("plain,cond,since"),
- * BENCH_RESTART_CLIENTS, BENCH_RESTART_ROWS, BENCH_RESTART_MISSED, BENCH_PEERS ("ovnctl,ovsdb-server"; the ratio rows need both), BENCH_DEBUG (prints each commit over 5 ms).
+ * BENCH_RESTART_CLIENTS, BENCH_RESTART_ROWS, BENCH_RESTART_MISSED, BENCH_PEERS ("ovnctl,ovsdb-server"; the ratio rows need both),
+ * BENCH_DEBUG=MS (prints each measured commit slower than MS, with its wall-clock start and when the writer had its reply).
  */
 import fs from 'node:fs'
 import net from 'node:net'
@@ -41,7 +47,7 @@ const sbSchema = process.env.OVN_SB_SCHEMA ?? '/usr/share/ovn/ovn-sb.ovsschema'
 const rounds = Number(process.env.BENCH_ROUNDS ?? 1)
 const clientCounts = (process.env.BENCH_CLIENTS ?? '100,500').split(',').map(Number)
 const commits = Number(process.env.BENCH_COMMITS ?? 1000)
-const warmup = Number(process.env.BENCH_WARMUP ?? 100)
+const warmup = Number(process.env.BENCH_WARMUP ?? 3000)
 const allModes = (process.env.BENCH_MODES ?? 'plain,cond,since,restart').split(',') as Mode[]
 const modes = allModes.filter((m) => m !== 'restart')
 const restartClients = Number(process.env.BENCH_RESTART_CLIENTS ?? 200)
@@ -66,6 +72,8 @@ const db = 'OVN_Southbound'
 const deliveryMaxMs = 30_000
 /** Bytes of the end of a chunk kept to find a marker split across two chunks. */
 const carryBytes = 32
+/** What every benchmark client reads into. */
+const readBuffer = Buffer.alloc(64 * 1024)
 
 type Mode = 'plain' | 'cond' | 'since' | 'restart'
 const zeroUuid = '00000000-0000-0000-0000-000000000000'
@@ -73,31 +81,53 @@ const zeroUuid = '00000000-0000-0000-0000-000000000000'
 /** One monitoring client: a raw socket that counts bytes and spots markers. */
 class RawClient {
   bytes = 0
-  private carry = ''
-  private wanted: {marker: string; done(): void} | null = null
-  private constructor(readonly socket: net.Socket) {
-    socket.on('data', (chunk: Buffer) => this.receive(chunk))
-    socket.on('error', () => {})
+  /** The end of the last chunk, to find a marker split across two chunks. */
+  private carry = Buffer.alloc(0)
+  private wanted: {marker: Buffer; done(): void} | null = null
+  readonly socket: net.Socket
+
+  private constructor(sock: string, connected: () => void) {
+    // Every client reads into one buffer (callbacks run one at a time): a Buffer per read made the benchmark
+    // process collect garbage every few dozen commits, in the measured time.
+    this.socket = net.createConnection({path: sock, onread: {buffer: readBuffer, callback: (n) => (this.receive(readBuffer.subarray(0, n)), true)}}, connected)
+    this.socket.on('error', () => {})
   }
 
   static open(sock: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.createConnection(sock, () => resolve(new RawClient(socket)))
-      socket.once('error', reject)
+      const client: RawClient = new RawClient(sock, () => resolve(client))
+      client.socket.once('error', reject)
     })
   }
 
-  /** Sends one request and resolves once `marker` has arrived. */
+  /** Resolves once `marker` has arrived. */
   expect(marker: string): Promise<void> {
-    return new Promise((resolve) => (this.wanted = {marker, done: resolve}))
+    return new Promise((resolve) => (this.wanted = {marker: Buffer.from(marker, 'latin1'), done: resolve}))
   }
 
+  /**
+   * Resolves once `marker` has arrived at every one of `clients`: one promise and one callback for all of them,
+   * where a promise per client and commit was most of what the benchmark process allocated.
+   */
+  static expectAll(clients: readonly RawClient[], marker: string): Promise<void> {
+    const bytes = Buffer.from(marker, 'latin1')
+    return new Promise((resolve) => {
+      let left = clients.length
+      const wanted = {marker: bytes, done: () => --left === 0 && resolve()}
+      if (left === 0) resolve()
+      for (let i = 0; i < clients.length; i++) clients[i].wanted = wanted
+    })
+  }
+
+  // The bytes are searched as they came (in the shared buffer, so the end kept for the next read is a copy).
   private receive(chunk: Buffer): void {
     this.bytes += chunk.length
     if (this.wanted === null) return
-    const text = this.carry + chunk.toString('latin1')
-    this.carry = text.slice(-carryBytes)
-    if (text.includes(this.wanted.marker)) {
+    const {marker} = this.wanted
+    const found =
+      chunk.indexOf(marker) >= 0 || (this.carry.length > 0 && Buffer.concat([this.carry, chunk.subarray(0, marker.length - 1)]).indexOf(marker) >= 0)
+    this.carry = Buffer.from(chunk.length >= carryBytes ? chunk.subarray(chunk.length - carryBytes) : Buffer.concat([this.carry, chunk]).subarray(-carryBytes))
+    if (found) {
       const w = this.wanted
       this.wanted = null
       w.done()
@@ -127,6 +157,18 @@ interface Figures {
   rate: number
 }
 
+/**
+ * The mutation of one commit: adds `value` to the row's addresses. A warm-up commit (`warm` given) also removes the
+ * value its previous warm-up commit added there, so that the warm-up leaves the sets as small as it found them.
+ */
+function addMarker(name: string, value: string, warm: Map<string, string> | null): object {
+  const mutations: unknown[] = [['addresses', 'insert', ['set', [value]]]]
+  const previous = warm?.get(name)
+  if (previous !== undefined) mutations.push(['addresses', 'delete', ['set', [previous]]])
+  warm?.set(name, value)
+  return {op: 'mutate', table: 'Address_Set', where: [['name', '==', name]], mutations}
+}
+
 /** Connects M clients in `mode`, runs the commits, and measures. */
 async function measure(peer: Peer, mode: Mode, m: number, tag: string): Promise<Figures> {
   const clients: RawClient[] = []
@@ -138,6 +180,8 @@ async function measure(peer: Peer, mode: Mode, m: number, tag: string): Promise<
   }
   const writer = await connect(`unix:${peer.sock}`, {timeoutMs: 10_000})
   const times: number[] = []
+  const warm = new Map<string, string>()
+  const byGroup = Array.from({length: groups}, (_, g) => clients.filter((_, i) => i % groups === g))
   let cpu0 = cpuSeconds(peer.pid)
   let mainCpu0 = threadCpuSeconds(peer.pid)
   let bytes0 = 0
@@ -145,6 +189,7 @@ async function measure(peer: Peer, mode: Mode, m: number, tag: string): Promise<
     if (pipeline > 1 && mode !== 'cond') return await measureWindows(peer, clients, writer, tag)
     for (let c = -warmup; c < commits; c++) {
       if (c === 0) {
+        if (process.env.BENCH_DEBUG) console.error(`  measured from ${(performance.timeOrigin + performance.now()).toFixed(2)}`)
         times.length = 0
         cpu0 = cpuSeconds(peer.pid)
         mainCpu0 = threadCpuSeconds(peer.pid)
@@ -154,18 +199,18 @@ async function measure(peer: Peer, mode: Mode, m: number, tag: string): Promise<
       const own = (c + warmup) % m
       const marker = `${tag}-${c}.`
       // Plain and since clients want every row; a conditional client its own row and its group's.
-      const interested = mode === 'cond' ? clients.filter((_, i) => i % groups === group || i === own) : clients
-      const reached = Promise.all(interested.map((cl) => cl.expect(marker)))
+      const interested = mode !== 'cond' ? clients : byGroup[group].includes(clients[own]) ? byGroup[group] : [...byGroup[group], clients[own]]
+      const reached = RawClient.expectAll(interested, marker)
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${peer.name} ${mode} M=${m}: commit ${c} did not reach its clients in ${deliveryMaxMs} ms`)), deliveryMaxMs)))
       const start = performance.now()
-      const mutate = (name: string) => ({op: 'mutate', table: 'Address_Set', where: [['name', '==', name]], mutations: [['addresses', 'insert', ['set', [marker + name]]]]})
-      const result = (await writer.request('transact', [db, mutate(`grp-${group}`), mutate(`as-${own}`)], {timeoutMs: 10_000})) as {error?: string}[]
+      const result = (await writer.request('transact', [db, addMarker(`grp-${group}`, marker + `grp-${group}`, c < 0 ? warm : null), addMarker(`as-${own}`, marker + `as-${own}`, c < 0 ? warm : null)], {timeoutMs: 10_000})) as {error?: string}[]
       if (result.some((r) => r?.error)) throw new Error(`commit ${c}: ${JSON.stringify(result)}`)
+      const replied = performance.now() - start
       await Promise.race([reached, timeout])
       clearTimeout(timer)
       times.push(performance.now() - start)
-      if (process.env.BENCH_DEBUG && times[times.length - 1] > 5) console.error(`  ${peer.name} ${mode} commit ${c}: ${times[times.length - 1].toFixed(1)} ms`)
+      if (process.env.BENCH_DEBUG && c >= 0 && times[times.length - 1] > Number(process.env.BENCH_DEBUG)) console.error(`  ${peer.name} ${mode} commit ${c} at ${(performance.timeOrigin + start).toFixed(2)}: ${times[times.length - 1].toFixed(1)} ms replied ${replied.toFixed(2)}`)
     }
     const cpu = cpuSeconds(peer.pid) - cpu0
     const mainCpu = threadCpuSeconds(peer.pid) - mainCpu0
@@ -185,14 +230,15 @@ async function measureWindows(peer: Peer, clients: RawClient[], writer: JsonRpcC
   let mainCpu0 = 0
   let bytes0 = 0
   let t0 = 0
+  const warm = new Map<string, string>()
   // Warm-up windows first (c < 0), then the measured ones from commit 0.
   for (let c = -Math.ceil(warmup / pipeline) * pipeline; c < commits; c += pipeline) {
     if (c === 0) {
       ;[cpu0, mainCpu0, bytes0, t0] = [cpuSeconds(peer.pid), threadCpuSeconds(peer.pid), clients.reduce((n, cl) => n + cl.bytes, 0), performance.now()]
     }
-    const reached = Promise.all(clients.map((cl) => cl.expect(`${tag}-${c + pipeline - 1}.`)))
+    const reached = RawClient.expectAll(clients, `${tag}-${c + pipeline - 1}.`)
     const start = performance.now()
-    const mutate = (name: string, k: number) => ({op: 'mutate', table: 'Address_Set', where: [['name', '==', name]], mutations: [['addresses', 'insert', ['set', [`${tag}-${c + k}.${name}`]]]]})
+    const mutate = (name: string, k: number) => addMarker(name, `${tag}-${c + k}.${name}`, c + k < 0 ? warm : null)
     const commit = (k: number) => writer.request('transact', [db, mutate(`grp-${(c + k + warmup) % groups}`, k), mutate(`as-${(c + k + warmup) % m}`, k)], {timeoutMs: 10_000})
     const results = (await Promise.all(Array.from({length: pipeline}, (_, k) => commit(k)))) as {error?: string}[][]
     if (results.flat().some((r) => r?.error)) throw new Error(`window at commit ${c}: ${JSON.stringify(results)}`)

@@ -11,6 +11,7 @@
  * The burst measure sends BENCH_BURST writes at once and times until every client has the last of them.
  *
  * Knobs: BENCH_ROUNDS (3), BENCH_CLIENTS (1000), BENCH_COMMITS (100 per setup and round), BENCH_BURST (20),
+ * BENCH_WARMUP (1000: unmeasured commits before the first measure of each set of relays),
  * BENCH_CLIENT_PROCS (4), BENCH_KINDS (ovnctl,ovsdb-server: the clusters measured), BENCH_RELAY_PROF (a directory:
  * ovnctl relays write --cpu-prof profiles there),
  * OVN_SB_SCHEMA.
@@ -29,6 +30,8 @@ const sbSchema = process.env.OVN_SB_SCHEMA ?? '/usr/share/ovn/ovn-sb.ovsschema'
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
 const clientsMax = Number(process.env.BENCH_CLIENTS ?? 1000)
 const commits = Number(process.env.BENCH_COMMITS ?? 100)
+/** Unmeasured commits before the first measure of a set of relays (the later ones find them warm). */
+const warmup = Number(process.env.BENCH_WARMUP ?? 1000)
 const relayCount = 4
 /** Writes sent at once in the burst measure. */
 const burstCommits = Number(process.env.BENCH_BURST ?? 20)
@@ -92,14 +95,16 @@ function cpuSeconds(pid: number): number {
  * `burst` single-row writes sent at once (as ovn-northd writes after a northbound change), timed until every client
  * has the last one.
  */
-async function measure(leader: ClusterMember, clients: MonitorClients, tag: string, burst = 1): Promise<{p50: number; p99: number; cpu: number}> {
+async function measure(leader: ClusterMember, clients: MonitorClients, tag: string, burst = 1, unmeasured = 3): Promise<{p50: number; p99: number; cpu: number}> {
   const writer = await connect(`unix:${leader.sock}`, {timeoutMs: 5000})
   const pid = leader.proc!.pid!
   const times: number[] = []
   let cpu0 = 0
   try {
-    // Three unmeasured writes warm every path (and let the relays settle on the leader).
-    for (let i = -3; i < commits; i++) {
+    // Unmeasured writes first (back to back): they let the relays settle on the leader and, the first time, V8
+    // compile the hot paths of the relays and members, which it does on helper threads for the first thousands of
+    // commits after a start and which on two cores takes the CPU the processes measured need.
+    for (let i = -unmeasured; i < commits; i++) {
       const names = Array.from({length: burst}, (_, j) => `${tag}-${i}-${j}`)
       const reached = clients.expect(names.at(-1)!)
       if (i === 0) cpu0 = cpuSeconds(pid)
@@ -110,7 +115,7 @@ async function measure(leader: ClusterMember, clients: MonitorClients, tag: stri
       const last = await reached
       if (process.env.BENCH_DEBUG) console.error(`    ${names.at(-1)}: committed ${(committed - start).toFixed(1)} ms, last client ${(last - start).toFixed(1)} ms`)
       if (i >= 0) times.push(last - start)
-      await sleep(pauseMs)
+      if (i >= 0) await sleep(pauseMs)
     }
     return {p50: median(times), p99: quantile(times, 0.99), cpu: cpuSeconds(pid) - cpu0}
   } finally {
@@ -158,7 +163,7 @@ async function fewThenMany(leader: ClusterMember, relays: RelayProc[], clients: 
   const socks = relays.map((x) => x.sock)
   const quarter = Math.round(clientsMax / 4)
   await clients.add(socks, quarter)
-  record(figures, `${label} × ${quarter}`, await measure(leader, clients, `${tag}-few`))
+  record(figures, `${label} × ${quarter}`, await measure(leader, clients, `${tag}-few`, 1, warmup))
   await clients.add(socks, clientsMax - quarter)
   record(figures, `${label} × ${clientsMax}`, await measure(leader, clients, `${tag}-many`))
   record(figures, `${label} × ${clientsMax}, bursts of ${burstCommits}`, await measure(leader, clients, `${tag}-burst`, burstCommits))
