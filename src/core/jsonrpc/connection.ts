@@ -66,7 +66,9 @@ export class JsonRpcConnection {
   private handler: RpcHandler | null = null
   private readonly pending = new Map<number, Pending>()
   private nextId = 0
-  private outQueue: (string | Buffer)[] = []
+  /** Messages queued this turn: the first outCount slots (the array keeps its capacity from flush to flush). */
+  private outQueue: (string | Buffer | undefined)[] = []
+  private outCount = 0
   private flushScheduled = false
   private closedReason: string | null = null
   private readonly closeListeners: ((reason: string) => void)[] = []
@@ -119,7 +121,7 @@ export class JsonRpcConnection {
   /** Bytes queued for the peer: in our batch plus in the socket's buffer. */
   get backlogBytes(): number {
     let queued = 0
-    for (const part of this.outQueue) queued += typeof part === 'string' ? part.length : part.length
+    for (let i = 0; i < this.outCount; i++) queued += this.outQueue[i]!.length
     return queued + this.socket.writableLength
   }
 
@@ -182,7 +184,7 @@ export class JsonRpcConnection {
   /** Queues already-serialized message bytes (shared between clients by monitors). */
   send(message: string | Buffer): void {
     if (this.closedReason !== null) return
-    this.outQueue.push(message)
+    this.outQueue[this.outCount++] = message
     this.counters.messagesOut++
     if (!this.flushScheduled) {
       this.flushScheduled = true
@@ -223,17 +225,20 @@ export class JsonRpcConnection {
 
   private flush(): void {
     this.flushScheduled = false
-    if (this.closedReason !== null || this.outQueue.length === 0) return
-    const parts = this.outQueue
-    this.outQueue = []
+    if (this.closedReason !== null || this.outCount === 0) return
     // Shared monitor messages come encoded (Buffer): keep them so; strings are encoded once, here (counting the
     // bytes of a string and then writing it would encode it twice).
-    const data =
-      parts.length === 1
-        ? parts[0]
-        : parts.some((p) => typeof p !== 'string')
-          ? Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)))
-          : parts.join('')
+    let data: string | Buffer
+    if (this.outCount === 1) data = this.outQueue[0]!
+    else {
+      const parts = this.outQueue.slice(0, this.outCount) as (string | Buffer)[]
+      data = parts.some((p) => typeof p !== 'string') ? Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))) : parts.join('')
+    }
+    // The queue is emptied in place, keeping its capacity: a new array per flush (and the backing store of its
+    // first push) was garbage per client and commit. One that held a burst is let go instead.
+    if (this.outCount > 64) this.outQueue = []
+    else for (let i = 0; i < this.outCount; i++) this.outQueue[i] = undefined
+    this.outCount = 0
     // A string is written as it is: the socket encodes it straight into the kernel's buffer when it can, where
     // an intermediate Buffer per message and client was garbage for the young generation. (writableLength then
     // counts UTF-16 units of a string still queued, so backlogBytesMax holds within UTF-8's expansion.)
@@ -342,6 +347,7 @@ export class JsonRpcConnection {
     }
     this.pending.clear()
     this.outQueue = []
+    this.outCount = 0
     for (const listener of this.closeListeners.splice(0)) listener(reason)
   }
 }

@@ -86,7 +86,11 @@ export function compileWhere(table: TableSchema, where: unknown): RowFilter {
     const only = clauses[0]
     return (row) => only.matches(row)
   }
-  return (row) => clauses.some((c) => c.matches(row))
+  // A loop, not clauses.some(): a closure per row tested was garbage per monitor and commit.
+  return (row) => {
+    for (let i = 0; i < clauses.length; i++) if (clauses[i].matches(row)) return true
+    return false
+  }
 }
 
 function compileClause(table: TableSchema, clause: unknown): Condition {
@@ -120,7 +124,12 @@ function mergeRequests(specs: TableMonitorSpec[]): TableMonitorSpec {
   const select = {initial: false, insert: false, delete: false, modify: false}
   for (const spec of specs) for (const k of Object.keys(select) as (keyof MonitorSelect)[]) select[k] ||= spec.select[k]
   const filters = specs.map((s) => s.filter)
-  const filter: RowFilter = filters.includes(null) ? null : (row) => filters.some((f) => f!(row))
+  const filter: RowFilter = filters.includes(null)
+    ? null
+    : (row) => {
+        for (let i = 0; i < filters.length; i++) if (filters[i]!(row)) return true
+        return false
+      }
   const where = filters.includes(null) ? null : specs.flatMap((s) => s.where ?? [])
   return {table: specs[0].table, columns, select, filter, where}
 }

@@ -11,7 +11,7 @@
  * The index only narrows the candidates: the monitor's own condition still decides.
  */
 import {type Atom, type Changes, compileClause, type Database, type Row, type RowChange, rowDatum, type TableSchema} from '../ovsdb/index.js'
-import type {FragmentCache, Monitor} from './monitor.js'
+import {FragmentCache, type Monitor} from './monitor.js'
 
 /**
  * Rows a commit may change for its conditional monitors to be handed the whole commit: each then tests these few
@@ -208,13 +208,13 @@ export class MonitorSet implements Iterable<Monitor> {
     for (const [table, rows] of changes) for (const index of this.rowIndexes.get(table)?.values() ?? []) index.apply(rows)
     const shared = new Map<string, string | Buffer | null>()
     for (const monitor of this.plain) monitor.notifyCommit(changes, txnId, shared)
-    const fragments: FragmentCache = new Map()
+    const fragments = new FragmentCache()
     if (this.conditional.size > 0) {
       if (rowsIn(changes) <= this.wholeCommitRowsMax) for (const monitor of this.interestedMonitors(changes)) monitor.notifyRows(changes, txnId, fragments)
       else for (const [monitor, rows] of this.interested(changes)) monitor.notifyRows(rows, txnId, fragments)
     }
     let composed = shared.size
-    for (const byRow of fragments.values()) for (const slots of byRow.values()) for (const f of slots) if (f !== undefined) composed++
+    for (const byRow of fragments.rows.values()) for (const slots of byRow.values()) for (const f of slots) if (f !== undefined) composed++
     this.lastCompositions = composed
   }
 

@@ -2,7 +2,7 @@
  * One monitor of one client session on one database: its specification per table, its initial contents, the
  * notification it gets for each commit, and condition changes (ovsdb-server(7) §4.1.13).
  */
-import type {Changes, Database, Row, TableSchema} from '../ovsdb/index.js'
+import type {Changes, Database, Row, RowChange, TableSchema} from '../ovsdb/index.js'
 import {changeRowUpdate, initialRowUpdate, rowUpdateBetween} from './compose.js'
 import {syntaxError} from './errors.js'
 import {compileWhere, type MonitorVersion, type TableMonitorSpec} from './monitor-request.js'
@@ -21,13 +21,37 @@ export interface MonitorSink {
   held?(commits: number): void
 }
 
+/** One table of a commit as arrays, walked by every conditional monitor the commit reaches. */
+interface CommitTable {
+  readonly name: string
+  readonly uuids: readonly string[]
+  readonly changes: readonly RowChange[]
+}
+
 /**
- * Row-update JSON per (monitored columns, version, table) → row uuid → condition result (was in, is in), shared by
- * the monitors of one commit. Keyed by values computed once per table specification, so that looking up a
- * fragment allocates nothing per monitor: at 500 conditional clients, building a key string per monitor and row
- * was most of what a commit allocated, and young-generation collections set the latency tail.
+ * What the conditional monitors of one commit share. Row-update JSON per (monitored columns, version, table) → row
+ * uuid → condition result (was in, is in), keyed by values computed once per table specification so that looking
+ * up a fragment allocates nothing per monitor; the body of a notification that carries a single row-update, by
+ * that row-update (most monitors of a commit see one row, and many the same one); and the commit's tables as
+ * arrays. At 500 conditional clients what a commit allocates per client sets how often the young generation is
+ * collected, and those collections set the latency tail.
  */
-export type FragmentCache = Map<string, Map<string, (string | null | undefined)[]>>
+export class FragmentCache {
+  readonly rows = new Map<string, Map<string, (string | null | undefined)[]>>()
+  readonly singleBodies = new Map<string, string>()
+  private listed: Changes | null = null
+  private tables: CommitTable[] = []
+
+  /** The tables and rows of `changes` as arrays: built once for the commit, again only for another subset. */
+  tablesOf(changes: Changes): readonly CommitTable[] {
+    if (this.listed !== changes) {
+      this.listed = changes
+      this.tables = []
+      for (const [name, rows] of changes) this.tables.push({name, uuids: [...rows.keys()], changes: [...rows.values()]})
+    }
+    return this.tables
+  }
+}
 
 /** The rows a condition change of a table may move in or out (MonitorSet.changeCandidates), or null for all. */
 export type ChangeCandidates = (table: TableSchema, before: readonly unknown[] | null, after: readonly unknown[] | null) => Iterable<Row> | null
@@ -129,18 +153,27 @@ export class Monitor {
    */
   notifyRows(changes: Changes, txnId: string, fragments: FragmentCache): void {
     if (this.hold(changes, txnId)) return
+    // Indexed loops over the commit's arrays and no string built until a second row-update shows: closures,
+    // iterators and envelope pieces per monitor were most of a commit's garbage at hundreds of clients.
+    const tables = fragments.tablesOf(changes)
     let body = ''
-    changes.forEach((rows, name) => {
+    let count = 0
+    let onlyName = ''
+    let onlyFragment = ''
+    for (let t = 0; t < tables.length; t++) {
+      const {name, uuids, changes: list} = tables[t]
       const spec = this.tables.get(name)
-      if (spec === undefined) return
+      if (spec === undefined) continue
       const tableKey = fragmentTableKey(spec, this.version)
-      let byRow = fragments.get(tableKey)
-      if (byRow === undefined) fragments.set(tableKey, (byRow = new Map()))
+      let byRow = fragments.rows.get(tableKey)
+      if (byRow === undefined) fragments.rows.set(tableKey, (byRow = new Map()))
       let tableBody = ''
-      rows.forEach((change, uuid) => {
+      for (let r = 0; r < list.length; r++) {
+        const change = list[r]
         const wasIn = change.old !== null && (spec.filter === null || spec.filter(change.old))
         const isIn = change.new !== null && (spec.filter === null || spec.filter(change.new))
-        if (!wasIn && !isIn) return
+        if (!wasIn && !isIn) continue
+        const uuid = uuids[r]
         let slots = byRow.get(uuid)
         if (slots === undefined) byRow.set(uuid, (slots = [undefined, undefined, undefined]))
         const slot = (wasIn ? 1 : 0) + (isIn ? 2 : 0) - 1
@@ -149,11 +182,26 @@ export class Monitor {
           const update = rowUpdateBetween(spec, change, {wasIn, isIn}, this.version)
           fragment = slots[slot] = update === null ? null : `"${uuid}":${JSON.stringify(update)}`
         }
-        if (fragment !== null) tableBody = tableBody === '' ? fragment : `${tableBody},${fragment}`
-      })
+        if (fragment === null) continue
+        if (++count === 1) {
+          onlyName = name
+          onlyFragment = fragment
+          continue
+        }
+        if (count === 2) {
+          // A second row-update: the first goes into the body after all.
+          if (onlyName === name) tableBody = onlyFragment
+          else body = `${JSON.stringify(onlyName)}:{${onlyFragment}}`
+        }
+        tableBody = tableBody === '' ? fragment : `${tableBody},${fragment}`
+      }
       if (tableBody !== '') body = `${body === '' ? '' : `${body},`}${JSON.stringify(name)}:{${tableBody}}`
-    })
-    if (body !== '') this.sink.send(this.wrap(`{${body}}`, txnId))
+    }
+    if (count === 0) return
+    if (count > 1) return this.sink.send(this.wrap(`{${body}}`, txnId))
+    let single = fragments.singleBodies.get(onlyFragment)
+    if (single === undefined) fragments.singleBodies.set(onlyFragment, (single = `{${JSON.stringify(onlyName)}:{${onlyFragment}}}`))
+    this.sink.send(this.wrap(single, txnId))
   }
 
   /** Commits merged while the client was congested, newest state per row, and the id of the last one. */
@@ -200,11 +248,15 @@ export class Monitor {
     return this.wrap(JSON.stringify(updates), txnId)
   }
 
+  /** The notification's text before its body, this monitor's id included: built once. */
+  private envelope: string | null = null
+
   private wrap(body: string, txnId: string): string {
-    const id = JSON.stringify(this.id)
-    if (this.version === 1) return `{"id":null,"method":"update","params":[${id},${body}]}`
-    if (this.version === 2) return `{"id":null,"method":"update2","params":[${id},${body}]}`
-    return `{"id":null,"method":"update3","params":[${id},"${txnId}",${body}]}`
+    if (this.envelope === null) {
+      const method = this.version === 1 ? 'update' : this.version === 2 ? 'update2' : 'update3'
+      this.envelope = `{"id":null,"method":"${method}","params":[${JSON.stringify(this.id)},`
+    }
+    return this.version === 3 ? `${this.envelope}"${txnId}",${body}]}` : `${this.envelope}${body}]}`
   }
 
   /**
