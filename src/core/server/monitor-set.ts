@@ -119,6 +119,9 @@ class PublishedRowIndex {
   }
 }
 
+/** Numbers the commits published by every MonitorSet, so that a commit tells each interested monitor once. */
+let publishSerial = 0
+
 /** A database's monitors, with the index that finds the conditional ones a commit concerns. */
 export class MonitorSet implements Iterable<Monitor> {
   /** Monitors without a condition on any table: they share one serialization per shape. */
@@ -210,7 +213,15 @@ export class MonitorSet implements Iterable<Monitor> {
     for (const monitor of this.plain) monitor.notifyCommit(changes, txnId, shared)
     const fragments = new FragmentCache()
     if (this.conditional.size > 0) {
-      if (rowsIn(changes) <= this.wholeCommitRowsMax) for (const monitor of this.interestedMonitors(changes)) monitor.notifyRows(changes, txnId, fragments)
+      if (rowsIn(changes) <= this.wholeCommitRowsMax) {
+        // Each monitor once, told as the index finds it: a commit number on the monitor, not a Set per commit.
+        const serial = ++publishSerial
+        this.visitInterested(changes, (monitor) => {
+          if (monitor.publishSerial === serial) return
+          monitor.publishSerial = serial
+          monitor.notifyRows(changes, txnId, fragments)
+        })
+      }
       else for (const [monitor, rows] of this.interested(changes)) monitor.notifyRows(rows, txnId, fragments)
     }
     let composed = shared.size
@@ -261,13 +272,6 @@ export class MonitorSet implements Iterable<Monitor> {
         sub.set(table, rows)
       } else rowsOf(monitor, table).set(uuid, change!)
     })
-    return out
-  }
-
-  /** The conditional monitors a commit may concern (each then tests every row of the commit itself). */
-  private interestedMonitors(changes: Changes): Set<Monitor> {
-    const out = new Set<Monitor>()
-    this.visitInterested(changes, (monitor) => out.add(monitor))
     return out
   }
 

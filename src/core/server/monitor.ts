@@ -58,6 +58,9 @@ export type ChangeCandidates = (table: TableSchema, before: readonly unknown[] |
 
 /** A live monitor. */
 export class Monitor {
+  /** The last commit MonitorSet.publish told this monitor about (its own numbering). */
+  publishSerial = 0
+
   constructor(
     readonly id: unknown,
     readonly dbName: string,
