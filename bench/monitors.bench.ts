@@ -33,14 +33,15 @@
  *
  * Knobs: BENCH_ROUNDS (1), BENCH_CLIENTS ("100,500"), BENCH_COMMITS (1000), BENCH_MODES ("plain,cond,since"),
  * BENCH_RESTART_CLIENTS, BENCH_RESTART_ROWS, BENCH_RESTART_MISSED, BENCH_PEERS ("ovnctl,ovsdb-server"; the ratio rows need both),
- * BENCH_DEBUG=MS (prints each measured commit slower than MS, with its wall-clock start and when the writer had its reply).
+ * BENCH_DEBUG=MS (prints each measured commit slower than MS, with its wall-clock start and when the writer had its reply),
+ * BENCH_TIMES_FILE=PATH (appends every measured commit: peer, mode, index, wall-clock start and duration in ms).
  */
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import {connect, type JsonRpcConnection} from '../src/core/jsonrpc/index.js'
-import {cpuSeconds, createDb, type Peer, rssBytes, startOvnctl, startReal, threadCpuSeconds} from './lib/peers.js'
+import {cpuSeconds, createDb, type Peer, rssBytes, startOvnctl, startReal, threadCpuSeconds, yieldHelperThreads} from './lib/peers.js'
 import {median, quantile} from './lib/stats.js'
 
 const sbSchema = process.env.OVN_SB_SCHEMA ?? '/usr/share/ovn/ovn-sb.ovsschema'
@@ -57,6 +58,11 @@ const restartMissed = Number(process.env.BENCH_RESTART_MISSED ?? 100)
 const peers = (process.env.BENCH_PEERS ?? 'ovnctl,ovsdb-server').split(',') as Peer['name'][]
 const ioThreads = (process.env.BENCH_IO_THREADS ?? '0').split(',').map(Number)
 const pipeline = Number(process.env.BENCH_PIPELINE ?? 1)
+const debugMs = Number(process.env.BENCH_DEBUG ?? 0)
+/** BENCH_DEBUG output, written past Node's streams so that it changes nothing the measured code runs. */
+const debug = (line: string) => fs.writeSync(2, line + '\n')
+/** BENCH_TIMES_FILE: appends each measured commit's wall-clock start and duration (ms), to line up with other traces. */
+const timesFile = process.env.BENCH_TIMES_FILE
 /** A server as run in the benchmark: the real one, or db-serve with a number of I/O threads. */
 interface Variant {
   label: string
@@ -158,15 +164,85 @@ interface Figures {
 }
 
 /**
- * The mutation of one commit: adds `value` to the row's addresses. A warm-up commit (`warm` given) also removes the
- * value its previous warm-up commit added there, so that the warm-up leaves the sets as small as it found them.
+ * The mutation of one commit: adds `value` to the row's addresses, and removes `previous` (a warm-up commit removes
+ * the value its previous warm-up commit added there, so that the warm-up leaves the sets as small as it found them).
  */
-function addMarker(name: string, value: string, warm: Map<string, string> | null): object {
+function addMarker(name: string, value: string, previous: string | undefined): object {
   const mutations: unknown[] = [['addresses', 'insert', ['set', [value]]]]
-  const previous = warm?.get(name)
   if (previous !== undefined) mutations.push(['addresses', 'delete', ['set', [previous]]])
-  warm?.set(name, value)
   return {op: 'mutate', table: 'Address_Set', where: [['name', '==', name]], mutations}
+}
+
+/** The value the last warm-up commit added to row `name`, now replaced by `value` (none once c >= 0). */
+function previousMarker(warm: Map<string, string>, c: number, name: string, value: string): string | undefined {
+  if (c >= 0) return undefined
+  const previous = warm.get(name)
+  warm.set(name, value)
+  return previous
+}
+
+/** What one run of commits works on: the clients, the writer, and the warm-up's last values per row. */
+interface Run {
+  peer: Peer
+  mode: Mode
+  clients: RawClient[]
+  byGroup: RawClient[][]
+  writer: JsonRpcConnection
+  tag: string
+  warm: Map<string, string>
+}
+
+/**
+ * Commits `from` .. `to` - 1 (negative: warm-up) one at a time, each timed from the request until its last
+ * interested client has it. Warm-up and measured commits run this same function, so that the benchmark process's
+ * own code is compiled and stays compiled when the measurement starts: a measuring loop that took a new branch at
+ * commit 0 was deoptimized there and recompiled by V8 (~50 ms on a helper thread) during the measured commits.
+ */
+async function runCommits(run: Run, from: number, to: number): Promise<number[]> {
+  const {peer, mode, clients, byGroup, writer, tag, warm} = run
+  const m = clients.length
+  const times: number[] = []
+  const starts = timesFile === undefined ? null : ([] as number[])
+  // One watchdog for the run rather than a timer per commit (and none per request): timers created and cleared
+  // per commit were the last of the benchmark's own code that V8 still compiled during the measured commits.
+  let c = from
+  /** Fails what the run waits for now (a promise raced against one that lives for the run would gather handlers). */
+  let fail: (err: Error) => void = () => {}
+  const waitFor = <T>(p: Promise<T>) => new Promise<T>((resolve, reject) => ((fail = reject), p.then(resolve, reject)))
+  let seen = c - 1
+  const watchdog = setInterval(() => {
+    if (seen === c) fail(new Error(`${peer.name} ${mode} M=${m}: commit ${c} did not reach its clients in ${deliveryMaxMs} ms`))
+    seen = c
+  }, deliveryMaxMs)
+  try {
+    for (; c < to; c++) {
+      const group = (c + warmup) % groups
+      const own = (c + warmup) % m
+      const marker = `${tag}-${c}.`
+      // Plain and since clients want every row; a conditional client its own row and its group's.
+      const interested = mode !== 'cond' ? clients : byGroup[group].includes(clients[own]) ? byGroup[group] : [...byGroup[group], clients[own]]
+      const reached = RawClient.expectAll(interested, marker)
+      const start = performance.now()
+      const [g, o] = [`grp-${group}`, `as-${own}`]
+      const ops = [db, addMarker(g, marker + g, previousMarker(warm, c, g, marker + g)), addMarker(o, marker + o, previousMarker(warm, c, o, marker + o))]
+      const result = (await waitFor(writer.request('transact', ops))) as {error?: string}[]
+      if (result.some((r) => r?.error)) throw new Error(`commit ${c}: ${JSON.stringify(result)}`)
+      const replied = performance.now() - start
+      await waitFor(reached)
+      const took = performance.now() - start
+      times.push(took)
+      if (starts !== null && c >= 0) starts.push(performance.timeOrigin + start)
+      if (debugMs > 0 && took > debugMs) {
+        // Formatted in the warm-up too, so that its code is compiled before the measured commits.
+        const line = `  ${peer.name} ${mode} commit ${c} at ${(performance.timeOrigin + start).toFixed(2)}: ${took.toFixed(1)} ms replied ${replied.toFixed(2)}`
+        if (c >= 0) debug(line)
+      }
+    }
+  } finally {
+    clearInterval(watchdog)
+  }
+  if (starts !== null && starts.length > 0) fs.appendFileSync(timesFile!, starts.map((t, i) => `${peer.name} ${mode} ${i} ${t.toFixed(3)} ${times[times.length - starts.length + i].toFixed(3)}\n`).join(''))
+  return times
 }
 
 /** Connects M clients in `mode`, runs the commits, and measures. */
@@ -179,39 +255,18 @@ async function measure(peer: Peer, mode: Mode, m: number, tag: string): Promise<
     clients.push(...batch)
   }
   const writer = await connect(`unix:${peer.sock}`, {timeoutMs: 10_000})
-  const times: number[] = []
-  const warm = new Map<string, string>()
   const byGroup = Array.from({length: groups}, (_, g) => clients.filter((_, i) => i % groups === g))
-  let cpu0 = cpuSeconds(peer.pid)
-  let mainCpu0 = threadCpuSeconds(peer.pid)
-  let bytes0 = 0
+  const run: Run = {peer, mode, clients, byGroup, writer, tag, warm: new Map()}
   try {
     if (pipeline > 1 && mode !== 'cond') return await measureWindows(peer, clients, writer, tag)
-    for (let c = -warmup; c < commits; c++) {
-      if (c === 0) {
-        if (process.env.BENCH_DEBUG) console.error(`  measured from ${(performance.timeOrigin + performance.now()).toFixed(2)}`)
-        times.length = 0
-        cpu0 = cpuSeconds(peer.pid)
-        mainCpu0 = threadCpuSeconds(peer.pid)
-        bytes0 = clients.reduce((n, cl) => n + cl.bytes, 0)
-      }
-      const group = (c + warmup) % groups
-      const own = (c + warmup) % m
-      const marker = `${tag}-${c}.`
-      // Plain and since clients want every row; a conditional client its own row and its group's.
-      const interested = mode !== 'cond' ? clients : byGroup[group].includes(clients[own]) ? byGroup[group] : [...byGroup[group], clients[own]]
-      const reached = RawClient.expectAll(interested, marker)
-      let timer: NodeJS.Timeout | undefined
-      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${peer.name} ${mode} M=${m}: commit ${c} did not reach its clients in ${deliveryMaxMs} ms`)), deliveryMaxMs)))
-      const start = performance.now()
-      const result = (await writer.request('transact', [db, addMarker(`grp-${group}`, marker + `grp-${group}`, c < 0 ? warm : null), addMarker(`as-${own}`, marker + `as-${own}`, c < 0 ? warm : null)], {timeoutMs: 10_000})) as {error?: string}[]
-      if (result.some((r) => r?.error)) throw new Error(`commit ${c}: ${JSON.stringify(result)}`)
-      const replied = performance.now() - start
-      await Promise.race([reached, timeout])
-      clearTimeout(timer)
-      times.push(performance.now() - start)
-      if (process.env.BENCH_DEBUG && c >= 0 && times[times.length - 1] > Number(process.env.BENCH_DEBUG)) console.error(`  ${peer.name} ${mode} commit ${c} at ${(performance.timeOrigin + start).toFixed(2)}: ${times[times.length - 1].toFixed(1)} ms replied ${replied.toFixed(2)}`)
-    }
+    // In runs of the measured length: code run once per call (as the first call runs it before V8 collects type
+    // feedback for it) would otherwise be deoptimized by the measured call and compiled again during it.
+    for (let c = -warmup; c < 0; c += commits) await runCommits(run, c, Math.min(c + commits, 0))
+    if (debugMs > 0) debug(`  measured from ${(performance.timeOrigin + performance.now()).toFixed(2)}`)
+    const cpu0 = cpuSeconds(peer.pid)
+    const mainCpu0 = threadCpuSeconds(peer.pid)
+    const bytes0 = clients.reduce((n, cl) => n + cl.bytes, 0)
+    const times = await runCommits(run, 0, commits)
     const cpu = cpuSeconds(peer.pid) - cpu0
     const mainCpu = threadCpuSeconds(peer.pid) - mainCpu0
     const rate = commits / (times.reduce((a, b) => a + b, 0) / 1000)
@@ -238,7 +293,7 @@ async function measureWindows(peer: Peer, clients: RawClient[], writer: JsonRpcC
     }
     const reached = RawClient.expectAll(clients, `${tag}-${c + pipeline - 1}.`)
     const start = performance.now()
-    const mutate = (name: string, k: number) => addMarker(name, `${tag}-${c + k}.${name}`, c + k < 0 ? warm : null)
+    const mutate = (name: string, k: number) => addMarker(name, `${tag}-${c + k}.${name}`, previousMarker(warm, c + k, name, `${tag}-${c + k}.${name}`))
     const commit = (k: number) => writer.request('transact', [db, mutate(`grp-${(c + k + warmup) % groups}`, k), mutate(`as-${(c + k + warmup) % m}`, k)], {timeoutMs: 10_000})
     const results = (await Promise.all(Array.from({length: pipeline}, (_, k) => commit(k)))) as {error?: string}[][]
     if (results.flat().some((r) => r?.error)) throw new Error(`window at commit ${c}: ${JSON.stringify(results)}`)
@@ -320,17 +375,20 @@ async function restartResume(kind: Peer['name']): Promise<{ms: number; bytes: nu
 const mb = (n: number) => (n / 1024 / 1024).toFixed(1)
 
 async function main(): Promise<void> {
+  yieldHelperThreads()
   const results = new Map<string, Figures[]>()
   const load0 = os.loadavg()
   for (let r = 0; r < rounds; r++) {
     for (const m of clientCounts) {
-      for (const {label, kind, extra} of variants) {
+      // The peers take turns going first, so that neither always meets the state the other left the machine in.
+      for (const {label, kind, extra} of r % 2 === 0 ? variants : [...variants].reverse()) {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovnctl-bench-monitors-'))
         const peer = await startPeer(kind, dir, m, extra)
         try {
           for (const mode of modes) {
             console.error(`round ${r + 1}: ${label} ${mode} M=${m} (load ${os.loadavg()[0].toFixed(2)})`)
             const f = await measure(peer, mode, m, `r${r}${mode}`)
+            console.error(`  p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms`)
             const key = `${mode}|${m}|${label}`
             results.set(key, [...(results.get(key) ?? []), f])
           }
